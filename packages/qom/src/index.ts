@@ -65,3 +65,6 @@ export {
   type ObjectPropertyInfo,
   type ObjectTypeInfo,
 } from './introspect.js';
+export { JsonStreamReader, parseJson, type JsonReaderLimits, type JsonStreamItem } from './json-reader.js';
+export { formatJson } from './json-writer.js';
+export { QFloat, type JsonObject, type JsonValue } from './json-value.js';

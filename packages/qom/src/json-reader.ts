@@ -57,7 +57,12 @@
 import { InvalidParameterError } from './errors.js';
 import { QFloat, type JsonObject, type JsonValue } from './json-value.js';
 
-/** Bounds on one pending value; each defaults to QEMU's. */
+/**
+ * Bounds on one pending value, so a client cannot make the daemon buffer or
+ * recurse without end. Each defaults to QEMU's compile-time value.
+ *
+ * @qemu MAX_TOKEN_SIZE, MAX_TOKEN_COUNT, MAX_NESTING (qobject/json-streamer.c)
+ */
 export interface JsonReaderLimits {
   /** Bytes of one value's tokens, and of any single token. Default 64 MiB (QEMU's MAX_TOKEN_SIZE). */
   readonly maxBytes?: number;
@@ -67,7 +72,13 @@ export interface JsonReaderLimits {
   readonly maxDepth?: number;
 }
 
-/** One result of a stream: a complete top-level value, or the error that replaced one. */
+/**
+ * One result of a stream: a complete top-level value, or the error that
+ * replaced one. Errors are items rather than exceptions because a QMP server
+ * answers each with an error reply and carries on reading.
+ *
+ * @qemu the (json, err) pair JSONMessageParser hands to its emit callback
+ */
 export type JsonStreamItem =
   | { readonly kind: 'value'; readonly value: JsonValue }
   | { readonly kind: 'error'; readonly error: InvalidParameterError };
@@ -105,12 +116,47 @@ const T_FLOAT = 8;
 const T_KEYWORD = 9;
 const T_STRING = 10;
 
-interface Token {
-  readonly type: number;
-  readonly bytes: Uint8Array;
+/**
+ * One pending message's tokens, packed: their bytes back to back in one
+ * buffer plus the type and start of each, so a long message costs no
+ * allocation per token.
+ */
+class TokenList {
+  readonly types: number[] = [];
+  readonly starts: number[] = [];
+  bytes = new Uint8Array(256);
+  /** Total bytes, QEMU's token_size. */
+  size = 0;
+
+  get count(): number {
+    return this.types.length;
+  }
+
+  end(index: number): number {
+    return index + 1 < this.types.length ? this.starts[index + 1]! : this.size;
+  }
+
+  add(type: number, src: Uint8Array, length: number): void {
+    if (this.size + length > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.size + length));
+      bigger.set(this.bytes.subarray(0, this.size));
+      this.bytes = bigger;
+    }
+    if (length > 32) this.bytes.set(src.subarray(0, length), this.size);
+    else for (let k = 0; k < length; k++) this.bytes[this.size + k] = src[k]!;
+    this.types.push(type);
+    this.starts.push(this.size);
+    this.size += length;
+  }
+
+  clear(): void {
+    this.types.length = 0;
+    this.starts.length = 0;
+    this.size = 0;
+    if (this.bytes.length > 1 << 20) this.bytes = new Uint8Array(256);
+  }
 }
 
-const NO_BYTES = new Uint8Array(0);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -120,16 +166,18 @@ const PARSER_MESSAGE_MAX = 1023;
 const MIN_CODEPOINT = [0x80, 0x800, 0x10000, 0x200000, 0x4000000];
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
-const isStructural = (c: number): boolean =>
-  c === 0x7b || c === 0x7d || c === 0x5b || c === 0x5d || c === 0x3a || c === 0x2c;
+/** Token type of each structural byte `{}[]:,`, 0 for any other byte. */
+const STRUCTURAL = new Uint8Array(256);
+STRUCTURAL[0x7b] = T_LCURLY;
+STRUCTURAL[0x7d] = T_RCURLY;
+STRUCTURAL[0x5b] = T_LSQUARE;
+STRUCTURAL[0x5d] = T_RSQUARE;
+STRUCTURAL[0x3a] = T_COLON;
+STRUCTURAL[0x2c] = T_COMMA;
 
 /** Bytes as a one-char-per-byte string, the form messages are built in before decoding. */
 function latin1(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return out;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** @qemu is_valid_codepoint (util/unicode.c) */
@@ -139,32 +187,42 @@ function isValidCodepoint(cp: number): boolean {
   return !(cp >= 0xd800 && cp <= 0xdfff);
 }
 
+/** Where the sequence decoded by the last {@link modUtf8Codepoint} call ends. */
+let utf8End = 0;
+
 /**
- * Decodes one modified-UTF-8 sequence at `i`; returns the code point (-1 when
- * invalid) and where the next sequence starts. Bytes past the end read as NUL,
- * as they would in QEMU's NUL-terminated buffers.
+ * Decodes one modified-UTF-8 sequence at `i` of `b[..limit)`; returns the
+ * code point, -1 when invalid, and leaves where the next sequence starts in
+ * {@link utf8End}. Bytes at `limit` and beyond read as NUL, as they would in
+ * QEMU's NUL-terminated buffers.
  *
  * @qemu mod_utf8_codepoint
  */
-function modUtf8Codepoint(b: Uint8Array, i: number): [number, number] {
-  const first = i < b.length ? b[i]! : 0;
-  if (first === 0) return [-1, i];
-  if (first < 0x80) return [first, i + 1];
-  if (first >= 0xfe || (first & 0x40) === 0) return [-1, i + 1];
+function modUtf8Codepoint(b: Uint8Array, i: number, limit: number): number {
+  const first = i < limit ? b[i]! : 0;
+  utf8End = i;
+  if (first === 0) return -1;
+  utf8End = i + 1;
+  if (first < 0x80) return first;
+  if (first >= 0xfe || (first & 0x40) === 0) return -1;
   let len = 0;
   let mask = 0x80;
   for (; first & mask; mask >>= 1) len++;
   let cp = first & (mask - 1);
   let p = i + 1;
   for (let k = 1; k < len; k++) {
-    const next = p < b.length ? b[p]! : 0;
-    if ((next & 0xc0) !== 0x80) return [-1, p];
+    const next = p < limit ? b[p]! : 0;
+    if ((next & 0xc0) !== 0x80) {
+      utf8End = p;
+      return -1;
+    }
     p++;
     cp = cp * 64 + (next & 0x3f);
   }
-  if (!isValidCodepoint(cp)) return [-1, p];
-  if (cp < MIN_CODEPOINT[len - 2]! && !(cp === 0 && len === 2)) return [-1, p];
-  return [cp, p];
+  utf8End = p;
+  if (!isValidCodepoint(cp)) return -1;
+  if (cp < MIN_CODEPOINT[len - 2]! && !(cp === 0 && len === 2)) return -1;
+  return cp;
 }
 
 /** Collects UTF-16 code units and turns them into a string without a call per unit. */
@@ -206,10 +264,9 @@ function messageText(raw: string): string {
   if (/^[\x01-\x7f]*$/.test(cut)) return cut;
   const bytes = Uint8Array.from(cut, (ch) => ch.charCodeAt(0) & 0xff);
   const sb = new StringBuilder();
-  for (let i = 0; i < bytes.length; ) {
-    const [cp, end] = modUtf8Codepoint(bytes, i);
+  for (let i = 0; i < bytes.length; i = utf8End) {
+    const cp = modUtf8Codepoint(bytes, i, bytes.length);
     sb.pushCodePoint(cp < 0 ? 0xfffd : cp);
-    i = end;
   }
   return sb.toString();
 }
@@ -238,10 +295,10 @@ class ParseFailure {
 }
 
 /** @qemu cvt4hex: -1 unless the four bytes at `i` are hex digits */
-function hex4(b: Uint8Array, i: number): number {
+function hex4(b: Uint8Array, i: number, limit: number): number {
   let cp = 0;
   for (let k = 0; k < 4; k++) {
-    const c = i + k < b.length ? b[i + k]! : 0;
+    const c = i + k < limit ? b[i + k]! : 0;
     let d: number;
     if (c >= 0x30 && c <= 0x39) d = c - 0x30;
     else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
@@ -260,8 +317,11 @@ function hex4(b: Uint8Array, i: number): number {
  */
 class TokenParser {
   private pos = 0;
+  private readonly bytes: Uint8Array;
 
-  constructor(private readonly tokens: readonly Token[]) {}
+  constructor(private readonly tokens: TokenList) {
+    this.bytes = tokens.bytes;
+  }
 
   parse(): JsonValue {
     return this.value();
@@ -271,37 +331,40 @@ class TokenParser {
     throw new ParseFailure(message.length > PARSER_MESSAGE_MAX ? message.slice(0, PARSER_MESSAGE_MAX) : message);
   }
 
-  private peek(): Token | undefined {
-    return this.tokens[this.pos];
+  /** The type of the next token, or -1 at the end of the message. */
+  private peek(): number {
+    return this.pos < this.tokens.count ? this.tokens.types[this.pos]! : -1;
   }
 
-  private pop(): Token {
-    const token = this.tokens[this.pos++];
-    if (token === undefined) this.fail('premature EOI');
-    return token;
+  private pop(): number {
+    const type = this.peek();
+    if (type < 0) this.fail('premature EOI');
+    this.pos++;
+    return type;
   }
 
   /** @qemu parse_value */
   private value(): JsonValue {
-    const token = this.peek();
-    if (token === undefined) this.fail('premature EOI');
-    switch (token.type) {
-      case T_LCURLY:
-        return this.object();
-      case T_LSQUARE:
-        return this.array();
+    const type = this.peek();
+    if (type < 0) this.fail('premature EOI');
+    if (type === T_LCURLY) return this.object();
+    if (type === T_LSQUARE) return this.array();
+    const index = this.pos;
+    const start = this.tokens.starts[index]!;
+    const end = this.tokens.end(index);
+    switch (type) {
       case T_STRING:
         this.pos++;
-        return this.string(token.bytes);
+        return this.string(start, end);
       case T_INTEGER:
         this.pos++;
-        return integer(latin1(token.bytes));
+        return integer(this.bytes, start, end);
       case T_FLOAT:
         this.pos++;
-        return new QFloat(Number(latin1(token.bytes)));
+        return new QFloat(Number(latin1(this.bytes.subarray(start, end))));
       case T_KEYWORD: {
         this.pos++;
-        const word = latin1(token.bytes);
+        const word = latin1(this.bytes.subarray(start, end));
         if (word === 'true') return true;
         if (word === 'false') return false;
         if (word === 'null') return null;
@@ -317,24 +380,24 @@ class TokenParser {
     this.pos++;
     const dict = Object.create(null) as JsonObject;
     const first = this.peek();
-    if (first === undefined) this.fail('premature EOI');
-    if (first.type === T_RCURLY) {
+    if (first < 0) this.fail('premature EOI');
+    if (first === T_RCURLY) {
       this.pos++;
       return dict;
     }
     this.pair(dict);
-    for (let token = this.pop(); token.type !== T_RCURLY; token = this.pop()) {
-      if (token.type !== T_COMMA) this.fail('expected separator in dict');
+    for (let type = this.pop(); type !== T_RCURLY; type = this.pop()) {
+      if (type !== T_COMMA) this.fail('expected separator in dict');
       this.pair(dict);
     }
     return dict;
   }
 
   private pair(dict: JsonObject): void {
-    if (this.peek() === undefined) this.fail('premature EOI');
+    if (this.peek() < 0) this.fail('premature EOI');
     const key = this.value();
     if (typeof key !== 'string') this.fail('key is not a string in object');
-    if (this.pop().type !== T_COLON) this.fail('missing : in object pair');
+    if (this.pop() !== T_COLON) this.fail('missing : in object pair');
     const value = this.value();
     if (Object.hasOwn(dict, key)) this.fail('duplicate key');
     dict[key] = value;
@@ -345,30 +408,36 @@ class TokenParser {
     this.pos++;
     const list: JsonValue[] = [];
     const first = this.peek();
-    if (first === undefined) this.fail('premature EOI');
-    if (first.type === T_RSQUARE) {
+    if (first < 0) this.fail('premature EOI');
+    if (first === T_RSQUARE) {
       this.pos++;
       return list;
     }
     list.push(this.value());
-    for (let token = this.pop(); token.type !== T_RSQUARE; token = this.pop()) {
-      if (token.type !== T_COMMA) this.fail('expected separator in list');
+    for (let type = this.pop(); type !== T_RSQUARE; type = this.pop()) {
+      if (type !== T_COMMA) this.fail('expected separator in list');
       list.push(this.value());
     }
     return list;
   }
 
   /** @qemu parse_string */
-  private string(b: Uint8Array): string {
-    const quote = b[0]!;
+  private string(start: number, end: number): string {
+    const b = this.bytes;
+    const quote = b[start]!;
+    const last = end - 1;
+    // Most strings are printable ASCII without escapes: take them as they are.
+    let plain = true;
+    for (let i = start + 1; i < last && plain; i++) plain = b[i]! >= 0x20 && b[i]! < 0x7f && b[i] !== 0x5c;
+    if (plain) return latin1(b.subarray(start + 1, last));
     const sb = new StringBuilder();
-    let i = 1;
+    let i = start + 1;
     while (b[i] !== quote) {
       if (b[i] !== 0x5c) {
-        const [cp, end] = modUtf8Codepoint(b, i);
+        const cp = modUtf8Codepoint(b, i, end);
         if (cp < 0) this.fail('invalid UTF-8 sequence in string');
         sb.pushCodePoint(cp);
-        i = end;
+        i = utf8End;
         continue;
       }
       const begin = i;
@@ -398,10 +467,10 @@ class TokenParser {
           break;
         case 0x75: {
           // u
-          let cp = hex4(b, i);
+          let cp = hex4(b, i, end);
           i += 4;
-          if (cp >= 0xd800 && cp <= 0xdbff && b[i] === 0x5c && b[i + 1] === 0x75) {
-            const trailing = hex4(b, i + 2);
+          if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < end && b[i] === 0x5c && b[i + 1] === 0x75) {
+            const trailing = hex4(b, i + 2, end);
             if (trailing >= 0xdc00 && trailing <= 0xdfff) {
               cp = 0x10000 + ((cp & 0x3ff) << 10) + (trailing & 0x3ff);
               i += 6;
@@ -410,7 +479,7 @@ class TokenParser {
             }
           }
           if (!isValidCodepoint(cp)) {
-            this.fail(`${latin1(b.subarray(begin, Math.min(i, b.length)))} is not a valid Unicode character`);
+            this.fail(`${latin1(b.subarray(begin, Math.min(i, end)))} is not a valid Unicode character`);
           }
           sb.pushCodePoint(cp);
           break;
@@ -429,11 +498,19 @@ class TokenParser {
  *
  * @qemu parse_literal (JSON_INTEGER)
  */
-function integer(text: string): JsonValue {
+function integer(b: Uint8Array, start: number, end: number): JsonValue {
+  const negative = b[start] === 0x2d;
+  if (end - start <= 15) {
+    // Up to 15 characters is always a safe integer: skip the BigInt round trip.
+    let n = 0;
+    for (let i = negative ? start + 1 : start; i < end; i++) n = n * 10 + (b[i]! - 0x30);
+    return negative && n !== 0 ? -n : n;
+  }
+  const text = latin1(b.subarray(start, end));
   const n = BigInt(text);
   if (n >= -MAX_SAFE && n <= MAX_SAFE) return Number(n);
   if (n >= INT64_MIN && n <= INT64_MAX) return n;
-  if (n > 0n && n <= UINT64_MAX) return n;
+  if (!negative && n <= UINT64_MAX) return n;
   return new QFloat(Number(text));
 }
 
@@ -461,8 +538,7 @@ class JsonMachine {
   private tokLen = 0;
 
   // Streamer.
-  private tokens: Token[] = [];
-  private tokenSize = 0;
+  private readonly tokens = new TokenList();
   private braces = 0;
   private brackets = 0;
 
@@ -513,11 +589,13 @@ class JsonMachine {
           this.stray();
       }
     }
-    if (this.tokens.length > 0) this.parse();
+    if (this.tokens.count > 0) this.parse();
     return this.take();
   }
 
   private take(): JsonStreamItem[] {
+    // Give back the memory of a huge token once it is gone.
+    if (this.tok.length > 1 << 20 && this.tokLen <= 64) this.tok = this.tok.slice(0, 64);
     const out = this.out;
     this.out = [];
     return out;
@@ -542,36 +620,25 @@ class JsonMachine {
   /** @qemu json_lexer_feed_char, one transition; false when `c` was only looked at */
   private step(c: number): boolean {
     switch (this.state) {
-      case S_START:
+      case S_START: {
         if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) return true;
-        if (c === 0x22) this.state = S_DQ;
-        else if (c === 0x27) this.state = S_SQ;
-        else if (c === 0x30) this.state = S_ZERO;
-        else if (c >= 0x31 && c <= 0x39) this.state = S_DIGITS;
-        else if (c === 0x2d) this.state = S_SIGN;
-        else if (c >= 0x61 && c <= 0x7a) this.state = S_KEYWORD;
-        else if (isStructural(c)) {
+        const structural = STRUCTURAL[c]!;
+        if (structural !== 0) {
           this.append(c);
-          this.emit(
-            c === 0x7b
-              ? T_LCURLY
-              : c === 0x7d
-                ? T_RCURLY
-                : c === 0x5b
-                  ? T_LSQUARE
-                  : c === 0x5d
-                    ? T_RSQUARE
-                    : c === 0x3a
-                      ? T_COLON
-                      : T_COMMA,
-          );
+          this.emit(structural);
           return true;
-        } else return this.error(c);
-        this.append(c);
-        return true;
+        }
+        if (c === 0x22) return this.advance(c, S_DQ);
+        if (c === 0x27) return this.advance(c, S_SQ);
+        if (c === 0x30) return this.advance(c, S_ZERO);
+        if (c >= 0x31 && c <= 0x39) return this.advance(c, S_DIGITS);
+        if (c === 0x2d) return this.advance(c, S_SIGN);
+        if (c >= 0x61 && c <= 0x7a) return this.advance(c, S_KEYWORD);
+        return this.error(c);
+      }
 
       case S_RECOVERY:
-        if ((c < 0x20 && c !== 0x09) || c >= 0xfe || isStructural(c)) {
+        if ((c < 0x20 && c !== 0x09) || c >= 0xfe || STRUCTURAL[c] !== 0) {
           this.state = S_START;
           return false;
         }
@@ -649,56 +716,55 @@ class JsonMachine {
 
   /** Ends the current token and passes it on. */
   private emit(type: number): void {
-    const bytes = type <= T_COMMA ? NO_BYTES : this.tok.slice(0, this.tokLen);
     const length = this.tokLen;
     this.tokLen = 0;
     this.state = S_START;
-    this.token(type, bytes, length);
+    this.token(type, length);
   }
 
   /** A lexical error: report the token so far, drop the pending value, skip to a resync point. */
   private stray(): void {
-    const bytes = this.tok.subarray(0, this.tokLen);
-    const text = latin1(bytes);
+    // QEMU prints the token with %s, so a NUL in it ends the quote early.
+    const nul = this.tok.subarray(0, this.tokLen).indexOf(0);
+    const text = latin1(this.tok.subarray(0, nul < 0 ? this.tokLen : nul));
     this.tokLen = 0;
     this.state = S_RECOVERY;
     this.fail(`JSON parse error, stray '${text}'`);
   }
 
-  /** @qemu json_message_process_token */
-  private token(type: number, bytes: Uint8Array, length: number): void {
+  /** @qemu json_message_process_token; the token's bytes are the first `length` of the lexer buffer */
+  private token(type: number, length: number): void {
     if (type === T_LCURLY) this.braces++;
     else if (type === T_RCURLY) this.braces--;
     else if (type === T_LSQUARE) this.brackets++;
     else if (type === T_RSQUARE) this.brackets--;
 
-    if (this.tokenSize + length + 1 > this.maxBytes) return this.fail('JSON token size limit exceeded');
-    if (this.tokens.length + 1 > this.maxTokens) return this.fail('JSON token count limit exceeded');
+    if (this.tokens.size + length + 1 > this.maxBytes) return this.fail('JSON token size limit exceeded');
+    if (this.tokens.count + 1 > this.maxTokens) return this.fail('JSON token count limit exceeded');
     if (this.braces + this.brackets > this.maxDepth) return this.fail('JSON nesting depth limit exceeded');
 
-    this.tokens.push({ type, bytes });
-    this.tokenSize += length;
+    this.tokens.add(type, this.tok, length);
     if ((this.braces > 0 || this.brackets > 0) && this.braces >= 0 && this.brackets >= 0) return;
     this.parse();
   }
 
-  private resetMessage(): Token[] {
-    const tokens = this.tokens;
-    this.tokens = [];
-    this.tokenSize = 0;
+  private resetMessage(): void {
+    this.tokens.clear();
     this.braces = 0;
     this.brackets = 0;
-    return tokens;
   }
 
   private parse(): void {
-    const tokens = this.resetMessage();
+    let item: JsonStreamItem;
     try {
-      this.out.push({ kind: 'value', value: new TokenParser(tokens).parse() });
+      item = { kind: 'value', value: new TokenParser(this.tokens).parse() };
     } catch (e) {
       if (!(e instanceof ParseFailure)) throw e;
-      this.out.push({ kind: 'error', error: new InvalidParameterError(messageText(`JSON parse error, ${e.raw}`)) });
+      item = { kind: 'error', error: new InvalidParameterError(messageText(`JSON parse error, ${e.raw}`)) };
+    } finally {
+      this.resetMessage();
     }
+    this.out.push(item);
   }
 
   private fail(raw: string): void {
@@ -717,31 +783,35 @@ class JsonMachine {
  */
 export function parseJson(text: string): JsonValue {
   const nul = text.indexOf('\0');
+  const bytes = encodeText(nul < 0 ? text : text.slice(0, nul));
   const machine = new JsonMachine({});
-  const items = machine.feed(encodeText(nul < 0 ? text : text.slice(0, nul)));
-  items.push(...machine.end());
   let result: { value: JsonValue } | undefined;
   let error: string | undefined;
-  for (const item of items) {
-    if (result !== undefined) {
-      result = undefined;
-      error = 'Expecting at most one JSON value';
+  const consume = (items: readonly JsonStreamItem[]): void => {
+    for (const item of items) {
+      if (result !== undefined) {
+        result = undefined;
+        error = 'Expecting at most one JSON value';
+      }
+      if (error !== undefined) return;
+      if (item.kind === 'value') result = { value: item.value };
+      else error = item.error.message;
     }
-    if (error !== undefined) continue;
-    if (item.kind === 'value') result = { value: item.value };
-    else error = item.error.message;
-  }
-  if (result === undefined && error === undefined) error = 'Expecting a JSON value';
+  };
+  // Once an error is certain nothing later can change it, so stop reading there.
+  for (let i = 0; i < bytes.length && error === undefined; i += 4096) consume(machine.feed(bytes.subarray(i, i + 4096)));
+  if (error === undefined) consume(machine.end());
   if (error !== undefined) throw new InvalidParameterError(error);
-  return result!.value;
+  if (result === undefined) throw new InvalidParameterError('Expecting a JSON value');
+  return result.value;
 }
 
 /**
  * Incremental reader for a QMP connection. Feed it whatever the socket
  * delivers; each call returns the top-level values completed by that chunk,
  * in order, with errors in their place. An unfinished value waits for the
- * next chunk. After an error the reader resynchronises as QEMU's does, so a
- * client gets one error reply per broken message and the connection stays
+ * next chunk. After an error the reader skips input exactly as QEMU's does,
+ * so a client gets the replies QEMU would give and the connection stays
  * usable.
  *
  * Chunks may be text (a high surrogate at the end of one chunk waits for its
@@ -782,7 +852,6 @@ export class JsonStreamReader {
   end(): JsonStreamItem[] {
     const items = this.#highSurrogate === '' ? [] : this.#machine.feed(encodeText(this.#highSurrogate));
     this.#highSurrogate = '';
-    items.push(...this.#machine.end());
-    return items;
+    return items.concat(this.#machine.end());
   }
 }

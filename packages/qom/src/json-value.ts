@@ -35,7 +35,12 @@ export class QFloat {
   constructor(readonly value: number) {}
 }
 
-/** A JSON object of the model: own enumerable string keys only. */
+/**
+ * A JSON object of the model: own enumerable string keys only, on a
+ * prototype-less object when the reader built it.
+ *
+ * @qemu QDict
+ */
 export interface JsonObject {
   [key: string]: JsonValue;
 }

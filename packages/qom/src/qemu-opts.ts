@@ -36,18 +36,21 @@
  * dictionaries from dotted keys and treats `help` as the help flag even as
  * the first item.
  *
- * Where this port departs from QEMU: an empty key (`=5`) is rejected here
- * with `Invalid parameter ''`. QEMU accepts it while parsing and the opts
- * visitor reports it after visiting the object's members, as an unused key,
- * so in QEMU a missing qom-type or id, or a bad value of another key, takes
- * precedence over it; the transcript case (`iothread,id=io0,=5`) is the same
- * either way. When a parse error is thrown, the warnings collected so far are
- * dropped (QEMU would already have printed them).
+ * An empty key (`=5`) is kept as an entry, as QEMU keeps it: the caller
+ * reports it as an unknown key (`Invalid parameter ''`) after converting the
+ * known ones, so a missing qom-type or id, or a bad value of another key,
+ * takes precedence, as in QEMU. When a parse error is thrown, the warnings
+ * collected so far are dropped (QEMU would already have printed them).
  */
 
 import { DuplicateError, InvalidParameterError } from './errors.js';
 
-/** The hint QEMU prints under `Parameter 'id' expects an identifier` (command line only). */
+/**
+ * The hint QEMU prints under `Parameter 'id' expects an identifier` (command
+ * line only), without QEMU's trailing newline.
+ *
+ * @qemu qemu_opts_create (util/qemu-option.c)
+ */
 export const ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
 
 export interface QemuOptsEntry {
@@ -76,7 +79,9 @@ export interface QemuOptsParsed {
    * `short-form boolean option 'foo' deprecated`, then `Please use foo=on instead`.
    * QEMU prints the first with warn_report, i.e. as
    * `<prog>: -object <arg>: warning: short-form boolean option 'foo' deprecated`,
-   * and the second as a bare line with no prefix at all (error_printf).
+   * and the second as a bare line with no prefix at all (error_printf). The
+   * recorded transcripts hold no such case (only the oracle README mentions
+   * it); the layout comes from QEMU's sources and a published qemu-system log.
    */
   readonly warnings: string[];
 }
@@ -160,8 +165,8 @@ function fail(message: string, hint?: string): InvalidParameterError {
  * including) the conversion of values and the check for unknown keys.
  *
  * Throws InvalidParameterError (phase 'parse'):
- * `Parameter 'id' expects an identifier` (hint {@link ID_HINT}) and
- * `Invalid parameter ''`; DuplicateError `Duplicate ID 'x' for object` when
+ * `Parameter 'id' expects an identifier` (hint {@link ID_HINT});
+ * DuplicateError `Duplicate ID 'x' for object` when
  * `existingIds` has the id.
  *
  * @qemu qemu_opts_parse_noisily (util/qemu-option.c)
@@ -203,7 +208,6 @@ export function qemuOptsParse(input: string, options: QemuOptsParseOptions): Qem
     if (item.name === 'id') continue;
     entries.push({ key: item.name, value: item.value });
   }
-  if (entries.some((e) => e.key === '')) throw fail("Invalid parameter ''");
 
   let impliedValue: string | undefined;
   for (const e of entries) if (e.key === options.impliedKey) impliedValue = e.value;

@@ -31,9 +31,10 @@ const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 const UINT64_MAX = (1n << 64n) - 1n;
 const TWO_64 = 1n << 64n;
+const SATURATE = 1n << 65n;
 
-/** @internal A C integer as `strtoll`/`strtoull` see it. */
-export interface CIntegerScan {
+/** A C integer as `strtoll`/`strtoull` see it. */
+interface CIntegerScan {
   /** False when no digit was read (C: end pointer left at the start). */
   readonly digits: boolean;
   /** A '-' sign came before the digits. */
@@ -58,12 +59,12 @@ function digitValue(c: string | undefined): number {
 }
 
 /**
- * @internal Reads an integer the way C's `strtoull(s + start, &end, base)` does
+ * Reads an integer the way C's `strtoull(s + start, &end, base)` does
  * (base 0, 10 or 16): white space, an optional sign, an optional `0x` prefix
  * (base 0 and 16), then digits. Overflow is left to the caller, which sees the
  * exact magnitude.
  */
-export function scanCInteger(s: string, base: 0 | 10 | 16, start = 0): CIntegerScan {
+function scanCInteger(s: string, base: 0 | 10 | 16, start = 0): CIntegerScan {
   let i = start;
   while (isCSpace(s[i])) i++;
   let negative = false;
@@ -83,7 +84,8 @@ export function scanCInteger(s: string, base: 0 | 10 | 16, start = 0): CIntegerS
   let magnitude = 0n;
   const big = BigInt(radix);
   while (digitValue(s[i]) < radix) {
-    magnitude = magnitude * big + BigInt(digitValue(s[i]));
+    // Past 2^65 only "too large" matters; stop growing the bigint.
+    if (magnitude <= SATURATE) magnitude = magnitude * big + BigInt(digitValue(s[i]));
     i++;
   }
   if (i === first) return { digits: false, negative: false, magnitude: 0n, end: start };
@@ -98,6 +100,8 @@ function toNumeric(v: bigint): number | bigint {
 /**
  * @internal `strtoll(s, &end, 0)` required to consume the whole string without
  * ERANGE; undefined when it does not.
+ *
+ * @qemu qemu_strtoi64 (util/cutils.c)
  */
 export function parseCInt64(s: string): bigint | undefined {
   const r = scanCInteger(s, 0);
@@ -110,6 +114,8 @@ export function parseCInt64(s: string): bigint | undefined {
 /**
  * @internal `strtoull(s, &end, 0)` required to consume the whole string without
  * ERANGE; a negative number wraps modulo 2^64 as in C.
+ *
+ * @qemu qemu_strtou64 (util/cutils.c)
  */
 export function parseCUint64Wrapping(s: string): bigint | undefined {
   const r = scanCInteger(s, 0);
@@ -234,10 +240,10 @@ function finishDouble(value: number, nonZeroDigits: boolean, end: number): Doubl
 }
 
 /**
- * @internal `qemu_strtod_finite(s, NULL, &v)`: the whole string is one finite
+ * `qemu_strtod_finite(s, NULL, &v)`: the whole string is one finite
  * double, read without ERANGE.
  */
-export function parseCDoubleFinite(s: string): number | undefined {
+function parseCDoubleFinite(s: string): number | undefined {
   const r = scanCDouble(s, 0);
   if (!r.ok || r.range || r.end !== s.length || !Number.isFinite(r.value)) return undefined;
   return r.value;
@@ -262,6 +268,8 @@ function suffixMultiplier(c: string | undefined): bigint {
  * B/K/M/G/T/P/E (either case). Fractions need a suffix other than B; hex takes
  * neither fraction nor suffix; negative numbers, exponents and results of
  * 2^64 or more are rejected; the fraction rounds half up.
+ *
+ * @qemu qemu_strtosz (util/cutils.c)
  */
 export function parseQemuSize(s: string): bigint | undefined {
   const intPart = scanCInteger(s, 10);

@@ -149,10 +149,9 @@ export function parseObjectOption(arg: string): ObjectOptionParse {
     return { kind: 'options', options: objectOptionsFromJson(value), warnings: [] };
   }
   return asParse(() => {
-    const parsed = qemuOptsParse(arg, { impliedKey: 'qom-type' });
-    if (parsed.id !== undefined && cmdlineIds.has(parsed.id)) {
-      throw new DuplicateError(`Duplicate ID '${parsed.id}' for object`);
-    }
+    // The id is checked (well-formed, not taken by an earlier -object)
+    // before anything else in the string, as QemuOpts does.
+    const parsed = qemuOptsParse(arg, { impliedKey: 'qom-type', existingIds: cmdlineIds });
     // Later keys override earlier ones, except `id`, where the first counts.
     const values = new Map<string, string>();
     for (const { key, value } of parsed.entries) values.set(key, value);

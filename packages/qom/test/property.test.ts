@@ -144,6 +144,7 @@ describe('64-bit integers', () => {
     const obj = objectNew<Wide>('wide');
     expect((await err(obj.propertyParse('p-uint8', '256'))).message).toBe("Parameter 'p-uint8' expects uint8_t");
     expect((await err(obj.propertyParse('p-int8', '-129'))).message).toBe("Parameter 'p-int8' expects int8_t");
+    expect((await err(obj.propertyParse('p-int', '1k'))).message).toBe("Parameter 'p-int' expects an int64 value");
     await obj.propertyParse('p-uint16', '0xffff');
     expect(obj.values.uint16).toBe(65535);
     await obj.unref();

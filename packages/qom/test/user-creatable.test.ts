@@ -207,6 +207,10 @@ describe('-object strings', () => {
 
   it.each([
     ['dummy,id=o1,foo=bar', "Invalid parameter 'foo'"],
+    ['dummy,id=o1,=5', "Invalid parameter ''"],
+    ['=5', "Parameter 'qom-type' is missing"],
+    ['dummy,=5', "Parameter 'id' is missing"],
+    ['dummy,id=o1,=5,size=x', "Parameter 'size' expects a uint64 value"],
     ['dummy,sv=x', "Parameter 'id' is missing"],
     ['id=o1', "Parameter 'qom-type' is missing"],
     ['', "Parameter 'qom-type' is missing"],

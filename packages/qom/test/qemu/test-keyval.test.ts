@@ -475,3 +475,71 @@ describe('/keyval/merge/conflict', () => {
     );
   });
 });
+
+describe('qemu-storage-daemon --object (transcripts/qsd/90-cmdline-object.json)', () => {
+  const object = (arg: string) => keyvalParse(arg, { impliedKey: 'qom-type', acceptHelp: true });
+
+  it('accepts the valid forms', () => {
+    expect(object('iothread,id=io0')).toEqual({ dict: { 'qom-type': 'iothread', id: 'io0' }, help: false });
+    expect(object('id=io0,qom-type=iothread').dict).toEqual({ id: 'io0', 'qom-type': 'iothread' });
+    expect(object('iothread,id=io0,').dict).toEqual({ 'qom-type': 'iothread', id: 'io0' });
+    expect(object('main-loop,id=ml0,aio-max-batch=3,thread-pool-min=1,thread-pool-max=4').dict).toEqual({
+      'qom-type': 'main-loop',
+      id: 'ml0',
+      'aio-max-batch': '3',
+      'thread-pool-min': '1',
+      'thread-pool-max': '4',
+    });
+  });
+
+  it('dup-key-id: the last id wins; dup-qom-type: the explicit type wins', () => {
+    expect(object('iothread,id=a,id=b').dict.id).toBe('b');
+    expect(object('iothread,id=io0,qom-type=main-loop').dict['qom-type']).toBe('main-loop');
+  });
+
+  it("comma-escape-id: iothread,,id=io0 gives Invalid parameter ''", () => {
+    expectParseError('iothread,,id=io0', "Invalid parameter ''", { impliedKey: 'qom-type', acceptHelp: true });
+  });
+
+  it('comma-escape-in-int: 1,,2 is one value, not an integer', () => {
+    const v = object('iothread,id=io0,poll-max-ns=1,,2').dict['poll-max-ns'] as string;
+    expect(v).toBe('1,2');
+    expect(thrownMessage(() => keyvalInt64('poll-max-ns', v))).toBe("Parameter 'poll-max-ns' expects integer");
+  });
+
+  it("no-key: =5 gives Invalid parameter ''", () => {
+    expectParseError('iothread,id=io0,=5', "Invalid parameter ''", { impliedKey: 'qom-type', acceptHelp: true });
+  });
+
+  it("a bare key gives Expected '=' after parameter", () => {
+    expectParseError('iothread,id=io0,poll-grow', "Expected '=' after parameter 'poll-grow'", {
+      impliedKey: 'qom-type',
+      acceptHelp: true,
+    });
+  });
+
+  it('integer forms: hex, octal, + and leading space are accepted', () => {
+    expect(keyvalInt64('poll-max-ns', object('iothread,id=io0,poll-max-ns=+5').dict['poll-max-ns'] as string)).toBe(5);
+    expect(keyvalInt64('poll-max-ns', object('iothread,id=io0,poll-max-ns= 5').dict['poll-max-ns'] as string)).toBe(5);
+    expect(keyvalInt64('poll-max-ns', '0x10')).toBe(16);
+    expect(keyvalInt64('poll-max-ns', '010')).toBe(8);
+    expect(keyvalInt64('poll-max-ns', '-1')).toBe(-1);
+    expect(keyvalInt64('poll-max-ns', '-9223372036854775808')).toBe(-9223372036854775808n);
+    expect(keyvalInt64('thread-pool-max', '2147483648')).toBe(2147483648);
+  });
+
+  it('missing pieces reach the caller', () => {
+    expect(object('').dict).toEqual({});
+    expect(object('id=io0').dict).toEqual({ id: 'io0' });
+    expect(object('iothread,poll-max-ns=5').dict).toEqual({ 'qom-type': 'iothread', 'poll-max-ns': '5' });
+    expect(object('iothread,id=').dict).toEqual({ 'qom-type': 'iothread', id: '' });
+    expect(object('iothread,id=io0,foo=bar').dict.foo).toBe('bar');
+  });
+
+  it('help-iothread, help-main-loop, help-event-loop-base, question-mark', () => {
+    expect(object('iothread,help')).toEqual({ dict: { 'qom-type': 'iothread' }, help: true });
+    expect(object('main-loop,help')).toEqual({ dict: { 'qom-type': 'main-loop' }, help: true });
+    expect(object('event-loop-base,help')).toEqual({ dict: { 'qom-type': 'event-loop-base' }, help: true });
+    expect(object('?')).toEqual({ dict: {}, help: true });
+  });
+});

@@ -1,0 +1,765 @@
+/*
+ * native/aio.c: the only C in @loop/aio.
+ *
+ * A thin Node-API layer over the Linux primitives an AioContext needs: epoll
+ * sets, eventfds, timerfds, a uv_poll bridge onto the calling thread's libuv
+ * loop, the process-wide VIRTUAL clock, and a few thread utilities (gettid,
+ * thread names, CPU affinity). Every policy decision lives in TypeScript.
+ *
+ * Threads. The module is context-aware: everything that belongs to one Node
+ * environment (one main thread or one worker) lives in its instance data: the
+ * fds it opened, its uv_poll handles and its counters. When an environment is
+ * torn down (worker exit, terminate(), process exit) its poll handles are
+ * closed by async cleanup hooks and its fds by an environment cleanup hook,
+ * so a terminated worker leaks nothing and cannot abort the process with an
+ * active handle. Only three things are process-wide: the monotonic base that
+ * REALTIME counts from, the VIRTUAL clock and its change eventfd, and a
+ * counter of eventfd writes.
+ *
+ * Errors. Calls that wrap a system call return a negative errno on failure;
+ * src/native.ts turns that into a SystemCallError naming the call. Bad
+ * argument types throw a TypeError.
+ */
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 128
+
+/* ------------------------------------------------------------------------ */
+/* Process-wide state                                                        */
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int64_t g_mono_base;          /* CLOCK_MONOTONIC at first load, ns */
+static pthread_mutex_t g_vclock_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_vclock_running;         /* guarded by g_vclock_lock */
+static int64_t g_vclock_frozen;      /* value while stopped */
+static int64_t g_vclock_offset;      /* mono - value while running */
+static atomic_uint_fast64_t g_instance_ids;
+static atomic_uint_fast64_t g_eventfd_writes;
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void global_init(void) {
+  g_mono_base = mono_ns();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-environment state                                                     */
+
+typedef struct {
+  napi_env env;
+  uint64_t id;
+  int *fds;
+  size_t nfds, capfds;
+  int polls_active;
+  double epoll_waits, blocking_waits, eventfd_writes, poll_callbacks, timerfd_sets;
+} inst_t;
+
+static inst_t *get_inst(napi_env env) {
+  void *data = NULL;
+  napi_get_instance_data(env, &data);
+  return (inst_t *)data;
+}
+
+static void track_fd(inst_t *in, int fd) {
+  if (in->nfds == in->capfds) {
+    size_t cap = in->capfds ? in->capfds * 2 : 16;
+    int *n = realloc(in->fds, cap * sizeof(int));
+    if (n == NULL) return; /* untracked fds are still closed by close() */
+    in->fds = n;
+    in->capfds = cap;
+  }
+  in->fds[in->nfds++] = fd;
+}
+
+static int untrack_fd(inst_t *in, int fd) {
+  for (size_t i = 0; i < in->nfds; i++) {
+    if (in->fds[i] == fd) {
+      in->fds[i] = in->fds[--in->nfds];
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Eventfds written on every VIRTUAL clock change (each context's notifier),
+ * with the environment that registered them. Guarded by g_vclock_lock. */
+typedef struct {
+  int fd;
+  inst_t *inst;
+} vwatch_t;
+static vwatch_t *g_vwatch;
+static size_t g_nvwatch, g_capvwatch;
+
+static void vwatch_remove_locked(int fd, inst_t *in) {
+  for (size_t i = 0; i < g_nvwatch;) {
+    if ((fd < 0 || g_vwatch[i].fd == fd) && g_vwatch[i].inst == in)
+      g_vwatch[i] = g_vwatch[--g_nvwatch];
+    else
+      i++;
+  }
+}
+
+/* Runs when the environment is torn down: closes every fd still open. */
+static void env_cleanup(void *arg) {
+  inst_t *in = arg;
+  pthread_mutex_lock(&g_vclock_lock);
+  vwatch_remove_locked(-1, in);
+  pthread_mutex_unlock(&g_vclock_lock);
+  for (size_t i = 0; i < in->nfds; i++) close(in->fds[i]);
+  in->nfds = 0;
+}
+
+static void inst_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  inst_t *in = data;
+  env_cleanup(in);
+  free(in->fds);
+  free(in);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Argument helpers                                                          */
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, "LOOP_ERR_NATIVE", "Node-API call failed: " #call); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static napi_value int_or_errno(napi_env env, int rc) {
+  return num(env, rc < 0 ? -(double)errno : (double)rc);
+}
+
+static int arg_int(napi_env env, napi_value v, int32_t *out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected a number");
+    return 0;
+  }
+  return 1;
+}
+
+static int arg_double(napi_env env, napi_value v, double *out) {
+  if (napi_get_value_double(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected a number");
+    return 0;
+  }
+  return 1;
+}
+
+#define ARGS(n)                  \
+  size_t argc = n;               \
+  napi_value argv[n];            \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL))
+
+/* ------------------------------------------------------------------------ */
+/* fds                                                                       */
+
+/* eventfd(initial) -> fd | -errno. Non-blocking, close-on-exec. */
+static napi_value js_eventfd(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t init = 0;
+  if (argc > 0 && !arg_int(env, argv[0], &init)) return NULL;
+  int fd = eventfd((unsigned)init, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd >= 0) track_fd(get_inst(env), fd);
+  return int_or_errno(env, fd);
+}
+
+/* eventfdWrite(fd) -> 0 | -errno. EAGAIN (counter full) counts as success:
+ * the fd is readable either way. Safe from any thread. */
+static napi_value js_eventfd_write(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t fd;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  uint64_t one = 1;
+  ssize_t n = write(fd, &one, sizeof one);
+  atomic_fetch_add(&g_eventfd_writes, 1);
+  get_inst(env)->eventfd_writes++;
+  if (n < 0 && errno != EAGAIN) return num(env, -(double)errno);
+  return num(env, 0);
+}
+
+/* eventfdRead(fd) -> count drained (0 if none) | -errno. */
+static napi_value js_eventfd_read(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t fd;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  uint64_t v = 0;
+  ssize_t n = read(fd, &v, sizeof v);
+  if (n < 0) return num(env, errno == EAGAIN ? 0 : -(double)errno);
+  return num(env, (double)v);
+}
+
+/* close(fd) -> 0 | -errno. Only fds opened by this environment are closed;
+ * anything else returns -EBADF, so a stale number never closes a stranger. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t fd;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  if (!untrack_fd(get_inst(env), fd)) return num(env, -(double)EBADF);
+  return int_or_errno(env, close(fd));
+}
+
+/* ------------------------------------------------------------------------ */
+/* epoll                                                                     */
+
+static napi_value js_epoll_create(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd >= 0) track_fd(get_inst(env), fd);
+  return int_or_errno(env, fd);
+}
+
+/* epollCtl(epfd, op, fd, events) -> 0 | -errno. op: 1 add, 2 del, 3 mod.
+ * The event's data is the fd itself. */
+static napi_value js_epoll_ctl(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int32_t epfd, op, fd, events;
+  if (!arg_int(env, argv[0], &epfd) || !arg_int(env, argv[1], &op) || !arg_int(env, argv[2], &fd) ||
+      !arg_int(env, argv[3], &events))
+    return NULL;
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = (uint32_t)events;
+  ev.data.fd = fd;
+  return int_or_errno(env, epoll_ctl(epfd, op, fd, &ev));
+}
+
+/* epollWait(epfd, timeoutNs, out: Int32Array) -> n | -errno.
+ * timeoutNs < 0 waits forever, 0 does not block, > 0 waits with nanosecond
+ * precision (ppoll on the epoll fd, then a zero-timeout epoll_wait, as QEMU's
+ * epoll back-end does). out[2i] = fd, out[2i + 1] = events. EINTR gives 0. */
+static napi_value js_epoll_wait(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int32_t epfd;
+  double timeout;
+  if (!arg_int(env, argv[0], &epfd) || !arg_double(env, argv[1], &timeout)) return NULL;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[2], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_int32_array) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected an Int32Array");
+    return NULL;
+  }
+  int32_t *out = data;
+  int max = (int)(length / 2);
+  if (max > MAX_EVENTS) max = MAX_EVENTS;
+  if (max <= 0) return num(env, 0);
+  inst_t *in = get_inst(env);
+  in->epoll_waits++;
+  if (timeout != 0) in->blocking_waits++;
+  if (timeout > 0) {
+    struct pollfd pfd = {.fd = epfd, .events = POLLIN, .revents = 0};
+    int64_t t = timeout > 9.2e18 ? INT64_MAX : (int64_t)timeout;
+    int64_t sec = t / 1000000000LL;
+    struct timespec ts = {.tv_sec = sec > INT32_MAX ? INT32_MAX : (time_t)sec,
+                          .tv_nsec = (long)(t % 1000000000LL)};
+    int r = ppoll(&pfd, 1, &ts, NULL);
+    if (r < 0) return num(env, errno == EINTR ? 0 : -(double)errno);
+    if (r == 0) return num(env, 0);
+    timeout = 0;
+  }
+  struct epoll_event evs[MAX_EVENTS];
+  int n = epoll_wait(epfd, evs, max, timeout < 0 ? -1 : 0);
+  if (n < 0) return num(env, errno == EINTR ? 0 : -(double)errno);
+  for (int i = 0; i < n; i++) {
+    out[2 * i] = evs[i].data.fd;
+    out[2 * i + 1] = (int32_t)evs[i].events;
+  }
+  return num(env, n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Clocks and timerfd                                                        */
+
+/* nowNs() -> CLOCK_MONOTONIC ns since the addon was first loaded in this
+ * process (the REALTIME clock of @loop; the same value in every thread). */
+static napi_value js_now_ns(napi_env env, napi_callback_info info) {
+  (void)info;
+  return num(env, (double)(mono_ns() - g_mono_base));
+}
+
+/* hostNs() -> CLOCK_REALTIME in ns since the epoch, as a double (so its
+ * resolution is 256 ns at today's dates). */
+static napi_value js_host_ns(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return num(env, (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec);
+}
+
+static napi_value js_timerfd_create(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd >= 0) track_fd(get_inst(env), fd);
+  return int_or_errno(env, fd);
+}
+
+/* timerfdSet(fd, deadlineNs) -> 0 | -errno. deadlineNs is on the nowNs()
+ * scale (absolute); a negative value disarms. A deadline already passed
+ * fires at once. */
+static napi_value js_timerfd_set(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  double deadline;
+  if (!arg_int(env, argv[0], &fd) || !arg_double(env, argv[1], &deadline)) return NULL;
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  if (deadline >= 0) {
+    int64_t abs = g_mono_base + (deadline > 9e18 ? (int64_t)9e18 : (int64_t)deadline);
+    if (abs <= 0) abs = 1; /* an all-zero it_value would disarm */
+    its.it_value.tv_sec = abs / 1000000000LL;
+    its.it_value.tv_nsec = abs % 1000000000LL;
+  }
+  get_inst(env)->timerfd_sets++;
+  return int_or_errno(env, timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL));
+}
+
+/* timerfdRead(fd) -> expirations drained (0 if none). */
+static napi_value js_timerfd_read(napi_env env, napi_callback_info info) {
+  return js_eventfd_read(env, info);
+}
+
+/* The VIRTUAL clock. Stopped (the initial state) it holds a value that only
+ * set()/advance() change; running, it follows CLOCK_MONOTONIC from the value
+ * it had when resumed. Every change writes each registered eventfd (each
+ * context's notifier), so all contexts re-run their VIRTUAL timers. One
+ * shared eventfd in every epoll set would be simpler, but the kernel refuses
+ * more than about 1000 epoll sets watching one file. */
+static int64_t vclock_get_locked(void) {
+  return g_vclock_running ? mono_ns() - g_vclock_offset : g_vclock_frozen;
+}
+
+static void vclock_changed_locked(void) {
+  uint64_t one = 1;
+  for (size_t i = 0; i < g_nvwatch; i++) {
+    ssize_t r = write(g_vwatch[i].fd, &one, sizeof one);
+    (void)r;
+  }
+}
+
+static napi_value js_vclock_get(napi_env env, napi_callback_info info) {
+  (void)info;
+  pthread_mutex_lock(&g_vclock_lock);
+  int64_t v = vclock_get_locked();
+  pthread_mutex_unlock(&g_vclock_lock);
+  return num(env, (double)v);
+}
+
+static napi_value js_vclock_running(napi_env env, napi_callback_info info) {
+  (void)info;
+  pthread_mutex_lock(&g_vclock_lock);
+  int r = g_vclock_running;
+  pthread_mutex_unlock(&g_vclock_lock);
+  napi_value v;
+  napi_get_boolean(env, r, &v);
+  return v;
+}
+
+/* vclockSet(ns, relative) -> new value. relative != 0 adds ns to the clock. */
+static napi_value js_vclock_set(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  double v;
+  bool rel = false;
+  if (!arg_double(env, argv[0], &v)) return NULL;
+  napi_get_value_bool(env, argv[1], &rel);
+  pthread_mutex_lock(&g_vclock_lock);
+  int64_t target = (int64_t)v + (rel ? vclock_get_locked() : 0);
+  if (target < 0) target = 0;
+  if (g_vclock_running)
+    g_vclock_offset = mono_ns() - target;
+  else
+    g_vclock_frozen = target;
+  vclock_changed_locked();
+  pthread_mutex_unlock(&g_vclock_lock);
+  return num(env, (double)target);
+}
+
+/* vclockRun(running) -> previous state. */
+static napi_value js_vclock_run(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  bool run = false;
+  napi_get_value_bool(env, argv[0], &run);
+  pthread_mutex_lock(&g_vclock_lock);
+  int prev = g_vclock_running;
+  if (run && !prev) {
+    g_vclock_offset = mono_ns() - g_vclock_frozen;
+    g_vclock_running = 1;
+  } else if (!run && prev) {
+    g_vclock_frozen = mono_ns() - g_vclock_offset;
+    g_vclock_running = 0;
+  }
+  if (prev != (int)run) vclock_changed_locked();
+  pthread_mutex_unlock(&g_vclock_lock);
+  napi_value r;
+  napi_get_boolean(env, prev, &r);
+  return r;
+}
+
+/* vclockWatch(fd, on) -> 0 | -errno: (un)registers an eventfd of this
+ * environment to be written on every VIRTUAL clock change. */
+static napi_value js_vclock_watch(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  bool on = false;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  napi_get_value_bool(env, argv[1], &on);
+  inst_t *in = get_inst(env);
+  int rc = 0;
+  pthread_mutex_lock(&g_vclock_lock);
+  vwatch_remove_locked(fd, in);
+  if (on) {
+    if (g_nvwatch == g_capvwatch) {
+      size_t cap = g_capvwatch ? g_capvwatch * 2 : 64;
+      vwatch_t *n = realloc(g_vwatch, cap * sizeof *n);
+      if (n == NULL) rc = -ENOMEM;
+      else {
+        g_vwatch = n;
+        g_capvwatch = cap;
+      }
+    }
+    if (rc == 0) g_vwatch[g_nvwatch++] = (vwatch_t){.fd = fd, .inst = in};
+  }
+  pthread_mutex_unlock(&g_vclock_lock);
+  return num(env, rc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* uv_poll bridge: "attached" mode                                           */
+
+typedef struct {
+  uv_poll_t handle;
+  napi_env env;
+  inst_t *inst;
+  napi_ref cb;
+  napi_async_context actx;
+  napi_async_cleanup_hook_handle hook;
+  int closing;
+  int teardown;
+} poll_t;
+
+static void poll_on_close(uv_handle_t *h) {
+  poll_t *p = (poll_t *)h->data;
+  if (!p->teardown) {
+    napi_delete_reference(p->env, p->cb);
+    napi_async_destroy(p->env, p->actx);
+  }
+  p->inst->polls_active--;
+  napi_remove_async_cleanup_hook(p->hook);
+  free(p);
+}
+
+static void poll_close(poll_t *p) {
+  if (p->closing) return;
+  p->closing = 1;
+  uv_poll_stop(&p->handle);
+  uv_close((uv_handle_t *)&p->handle, poll_on_close);
+}
+
+static void poll_cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  poll_t *p = arg;
+  p->teardown = 1;
+  if (p->closing) return; /* poll_on_close will remove the hook */
+  poll_close(p);
+}
+
+static void poll_on_event(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  poll_t *p = (poll_t *)h->data;
+  if (p->closing) return;
+  napi_env env = p->env;
+  p->inst->poll_callbacks++;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, result;
+  if (napi_get_reference_value(env, p->cb, &cb) == napi_ok && cb != NULL &&
+      napi_get_global(env, &recv) == napi_ok) {
+    /* The receiver must be an object (undefined gives napi_object_expected
+     * and the callback silently never runs). */
+    napi_status st = napi_make_callback(env, p->actx, recv, cb, 0, NULL, &result);
+    if (st == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* pollStart(fd, cb) -> handle. Watches fd for readability on the calling
+ * thread's libuv loop; cb runs as a top-level callback, so microtasks and
+ * nextTicks it queues run before libuv continues. */
+static napi_value js_poll_start(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  poll_t *p = calloc(1, sizeof *p);
+  if (p == NULL) return num(env, -(double)ENOMEM);
+  p->env = env;
+  p->inst = get_inst(env);
+  int rc = uv_poll_init(loop, &p->handle, fd);
+  if (rc != 0) {
+    free(p);
+    return num(env, rc);
+  }
+  p->handle.data = p;
+  napi_value name;
+  napi_create_string_utf8(env, "loop:aio:attached", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &p->actx);
+  napi_create_reference(env, argv[1], 1, &p->cb);
+  napi_add_async_cleanup_hook(env, poll_cleanup_hook, p, &p->hook);
+  p->inst->polls_active++;
+  uv_poll_start(&p->handle, UV_READABLE, poll_on_event);
+  napi_value ext;
+  CHECK(napi_create_external(env, p, NULL, NULL, &ext));
+  return ext;
+}
+
+static poll_t *arg_poll(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected a poll handle");
+    return NULL;
+  }
+  return p;
+}
+
+/* pollStop(handle): stops and closes it; later calls do nothing. The handle
+ * must not be used after this. */
+static napi_value js_poll_stop(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  poll_t *p = arg_poll(env, argv[0]);
+  if (p == NULL) return NULL;
+  poll_close(p);
+  return NULL;
+}
+
+/* pollRef(handle, ref): whether the handle keeps the loop alive. */
+static napi_value js_poll_ref(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  poll_t *p = arg_poll(env, argv[0]);
+  if (p == NULL) return NULL;
+  bool ref = false;
+  napi_get_value_bool(env, argv[1], &ref);
+  if (p->closing) return NULL;
+  if (ref)
+    uv_ref((uv_handle_t *)&p->handle);
+  else
+    uv_unref((uv_handle_t *)&p->handle);
+  return NULL;
+}
+
+/* uvBackendFd() -> the calling thread's libuv backend fd (its epoll fd). It
+ * becomes readable whenever libuv has work, including the async wake-up Node
+ * sends to stop a worker, so a blocking wait that includes it can be
+ * interrupted by terminate() and process exit. */
+static napi_value js_uv_backend_fd(napi_env env, napi_callback_info info) {
+  (void)info;
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  return num(env, uv_backend_fd(loop));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+
+static napi_value js_gettid(napi_env env, napi_callback_info info) {
+  (void)info;
+  return num(env, (double)syscall(SYS_gettid));
+}
+
+/* setThreadName(name) -> 0 | -errno. Linux keeps 15 bytes. */
+static napi_value js_set_thread_name(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  char buf[16];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) != napi_ok) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected a string");
+    return NULL;
+  }
+  return int_or_errno(env, prctl(PR_SET_NAME, buf, 0, 0, 0));
+}
+
+static napi_value js_get_thread_name(napi_env env, napi_callback_info info) {
+  (void)info;
+  char buf[17] = {0};
+  prctl(PR_GET_NAME, buf, 0, 0, 0);
+  napi_value r;
+  napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+/* setAffinity(cpus: number[]) -> 0 | -errno, for the calling thread. */
+static napi_value js_set_affinity(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint32_t n = 0;
+  if (napi_get_array_length(env, argv[0], &n) != napi_ok) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected an array of CPU numbers");
+    return NULL;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    int32_t cpu;
+    CHECK(napi_get_element(env, argv[0], i, &e));
+    if (!arg_int(env, e, &cpu)) return NULL;
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return num(env, -(double)EINVAL);
+    CPU_SET(cpu, &set);
+  }
+  return int_or_errno(env, sched_setaffinity(0, sizeof set, &set));
+}
+
+static napi_value js_get_affinity(napi_env env, napi_callback_info info) {
+  (void)info;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return num(env, -(double)errno);
+  napi_value arr;
+  CHECK(napi_create_array(env, &arr));
+  uint32_t k = 0;
+  for (int i = 0; i < CPU_SETSIZE; i++) {
+    if (CPU_ISSET(i, &set)) napi_set_element(env, arr, k++, num(env, i));
+  }
+  return arr;
+}
+
+static napi_value js_get_cpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  return num(env, sched_getcpu());
+}
+
+/* ------------------------------------------------------------------------ */
+/* Counters                                                                  */
+
+static void set_num(napi_env env, napi_value obj, const char *key, double v) {
+  napi_set_named_property(env, obj, key, num(env, v));
+}
+
+/* counters() -> what this environment did, plus process-wide totals. */
+static napi_value js_counters(napi_env env, napi_callback_info info) {
+  (void)info;
+  inst_t *in = get_inst(env);
+  napi_value o;
+  CHECK(napi_create_object(env, &o));
+  set_num(env, o, "instanceId", (double)in->id);
+  set_num(env, o, "fdsOpen", (double)in->nfds);
+  set_num(env, o, "pollsActive", in->polls_active);
+  set_num(env, o, "epollWaits", in->epoll_waits);
+  set_num(env, o, "blockingWaits", in->blocking_waits);
+  set_num(env, o, "eventfdWrites", in->eventfd_writes);
+  set_num(env, o, "pollCallbacks", in->poll_callbacks);
+  set_num(env, o, "timerfdSets", in->timerfd_sets);
+  set_num(env, o, "processEventfdWrites", (double)atomic_load(&g_eventfd_writes));
+  return o;
+}
+
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *name;
+  napi_callback fn;
+} export_t;
+
+static const export_t exports_table[] = {
+    {"eventfd", js_eventfd},
+    {"eventfdWrite", js_eventfd_write},
+    {"eventfdRead", js_eventfd_read},
+    {"close", js_close},
+    {"epollCreate", js_epoll_create},
+    {"epollCtl", js_epoll_ctl},
+    {"epollWait", js_epoll_wait},
+    {"nowNs", js_now_ns},
+    {"hostNs", js_host_ns},
+    {"timerfdCreate", js_timerfd_create},
+    {"timerfdSet", js_timerfd_set},
+    {"timerfdRead", js_timerfd_read},
+    {"vclockGet", js_vclock_get},
+    {"vclockRunning", js_vclock_running},
+    {"vclockSet", js_vclock_set},
+    {"vclockRun", js_vclock_run},
+    {"vclockWatch", js_vclock_watch},
+    {"pollStart", js_poll_start},
+    {"pollStop", js_poll_stop},
+    {"pollRef", js_poll_ref},
+    {"uvBackendFd", js_uv_backend_fd},
+    {"gettid", js_gettid},
+    {"setThreadName", js_set_thread_name},
+    {"getThreadName", js_get_thread_name},
+    {"setAffinity", js_set_affinity},
+    {"getAffinity", js_get_affinity},
+    {"getCpu", js_get_cpu},
+    {"counters", js_counters},
+};
+
+NAPI_MODULE_INIT() {
+  pthread_once(&g_once, global_init);
+  inst_t *in = calloc(1, sizeof *in);
+  if (in == NULL) {
+    napi_throw_error(env, "LOOP_ERR_NATIVE", "out of memory");
+    return NULL;
+  }
+  in->env = env;
+  in->id = atomic_fetch_add(&g_instance_ids, 1) + 1;
+  if (napi_set_instance_data(env, in, inst_finalize, NULL) != napi_ok) {
+    free(in);
+    napi_throw_error(env, "LOOP_ERR_NATIVE", "napi_set_instance_data failed");
+    return NULL;
+  }
+  napi_add_env_cleanup_hook(env, env_cleanup, in);
+  for (size_t i = 0; i < sizeof exports_table / sizeof exports_table[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, exports_table[i].name, NAPI_AUTO_LENGTH, exports_table[i].fn, NULL, &fn) !=
+            napi_ok ||
+        napi_set_named_property(env, exports, exports_table[i].name, fn) != napi_ok) {
+      return NULL;
+    }
+  }
+  napi_value consts;
+  napi_create_object(env, &consts);
+  set_num(env, consts, "EPOLLIN", EPOLLIN);
+  set_num(env, consts, "EPOLLOUT", EPOLLOUT);
+  set_num(env, consts, "EPOLLERR", EPOLLERR);
+  set_num(env, consts, "EPOLLHUP", EPOLLHUP);
+  set_num(env, consts, "EPOLLRDHUP", EPOLLRDHUP);
+  set_num(env, consts, "EPOLLET", (double)EPOLLET);
+  set_num(env, consts, "EPOLL_CTL_ADD", EPOLL_CTL_ADD);
+  set_num(env, consts, "EPOLL_CTL_DEL", EPOLL_CTL_DEL);
+  set_num(env, consts, "EPOLL_CTL_MOD", EPOLL_CTL_MOD);
+  napi_set_named_property(env, exports, "constants", consts);
+  return exports;
+}

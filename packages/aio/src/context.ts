@@ -1,0 +1,1181 @@
+/**
+ * AioContext: a small, self-contained event loop (QEMU's util/async.c and
+ * util/aio-posix.c, in our own code).
+ *
+ * A context owns an epoll set holding its notifier eventfd, a timerfd for its
+ * earliest deadline, the process-wide VIRTUAL-clock eventfd and the user's
+ * fds; a bottom-half queue; one timer list per clock; and its tunables. It
+ * runs in one of two ways:
+ *
+ * - `poll(blocking)`: QEMU's `aio_poll`, called from JavaScript; a blocking
+ *   call blocks the thread in epoll_wait (nested waits, tests, IOThreads).
+ * - attached: `attach()` watches the epoll fd with a uv_poll on the thread's
+ *   libuv loop, so the context dispatches from Node's own loop, as QEMU's
+ *   main context does as a GSource. Each dispatch is a top-level callback, so
+ *   microtasks and nextTicks queued by handlers run before libuv blocks again.
+ *
+ * The notify_me / notified protocol lives in a SharedArrayBuffer so that a
+ * ContextHandle in another thread can take part in it: `notify()` writes the
+ * eventfd only when the home thread is (about to be) blocked, so a busy
+ * context is not woken by a system call.
+ *
+ * @module
+ */
+import { isMainThread, threadId } from 'node:worker_threads';
+import { BH } from './bh.js';
+import { ClockType, Scale, clockGetNs, soonestTimeout } from './clock.js';
+import {
+  DestroyedError,
+  InvalidParameterError,
+  LoopError,
+  NoContextError,
+  SystemCallError,
+  WrongThreadError,
+} from './errors.js';
+import { BH_DELETED, BH_ONESHOT, BH_SCHEDULED, BhList, type BhState } from './internal/bh-list.js';
+import {
+  CONTROL_WORDS,
+  DESTROYED,
+  NOTIFIED,
+  NOTIFY_ME,
+  REMOTE_BH_CAPACITY,
+  REMOTE_PENDING,
+  notifyControl,
+} from './internal/control.js';
+import { check, native, type PollHandle } from './native.js';
+import type { EventNotifier } from './notifier.js';
+import { ContextHandle, type RemoteBhToken } from './handle.js';
+import { adjustPollNs, type PollParams } from './polling.js';
+import { Timer, TimerList } from './timer.js';
+import { pollBeginChannel, pollEndChannel, pollGrowChannel, pollShrinkChannel } from './trace.js';
+
+const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLET, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } =
+  native.constants;
+const READ_EVENTS = EPOLLIN | EPOLLHUP | EPOLLERR;
+const WRITE_EVENTS = EPOLLOUT | EPOLLERR;
+
+
+const INT64_MAX_TEXT = '9223372036854775807';
+const THREAD_POOL_MAX_DEFAULT = 64;
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Callbacks of one fd registration. Absent callbacks are not called; a
+ * registration with none of `read`, `write` and `poll` removes the handler.
+ *
+ * @qemu aio_set_fd_handler (io_read, io_write, io_poll, io_poll_ready) and
+ *   aio_set_event_notifier_poll (io_poll_begin, io_poll_end)
+ * @since 0.1.0
+ */
+export interface FdHandler {
+  /** The fd is readable (or hung up, or in error). */
+  readonly read?: (fd: number) => void;
+  /** The fd is writable (or in error). */
+  readonly write?: (fd: number) => void;
+  /** Busy-poll check without a system call: return true when there is work. Ignored without `pollReady`. */
+  readonly poll?: () => boolean;
+  /** Called when `poll` reported work and no fd event is pending. */
+  readonly pollReady?: () => void;
+  /** The context entered busy-polling mode. */
+  readonly pollBegin?: () => void;
+  /** The context left busy-polling mode. */
+  readonly pollEnd?: () => void;
+}
+
+/**
+ * Callbacks of an event-notifier registration; they receive the notifier.
+ *
+ * @qemu aio_set_event_notifier
+ * @since 0.1.0
+ */
+export interface EventNotifierHandler {
+  readonly read?: (n: EventNotifier) => void;
+  readonly poll?: (n: EventNotifier) => boolean;
+  readonly pollReady?: (n: EventNotifier) => void;
+}
+
+/** Options of `setPollParams`; omitted fields keep their value. @since 0.1.0 */
+export interface PollParamsInput {
+  readonly maxNs?: number;
+  readonly grow?: number;
+  readonly shrink?: number;
+}
+
+/** Options of `setAioParams`. @since 0.1.0 */
+export interface AioParams {
+  /** Maximum requests an engine submits in one batch; 0 = engine default. */
+  readonly maxBatch: number;
+}
+
+/** Options of `setThreadPoolParams`. @since 0.1.0 */
+export interface ThreadPoolParams {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** What changed, as told to a params listener. @since 0.1.0 */
+export type ParamsKind = 'poll' | 'aio' | 'thread-pool';
+
+/**
+ * Counters of one context, as a snapshot.
+ *
+ * @qemu none (QEMU exposes poll_ns only through trace events)
+ * @since 0.1.0
+ */
+export interface AioContextStats {
+  /** Current adaptive polling time in ns. */
+  readonly pollNs: number;
+  /** Busy-polling windows that found work. */
+  readonly pollHits: number;
+  /** Busy-polling windows that ended without work. */
+  readonly pollMisses: number;
+  /** Waits in the kernel with a nonzero timeout. */
+  readonly blockingWaits: number;
+  /** Iterations: `poll()` calls plus attached dispatches. */
+  readonly iterations: number;
+  /** BH callbacks run. */
+  readonly bhsDispatched: number;
+  /** Timer callbacks run. */
+  readonly timersDispatched: number;
+  /** fd read/write/pollReady callbacks run (user handlers only). */
+  readonly fdDispatched: number;
+}
+
+/** Options of `new AioContext()`. @since 0.1.0 */
+export interface AioContextOptions {
+  /** A name for trace events and errors. */
+  readonly name?: string;
+  /**
+   * The clock that measures busy-polling windows and block times for
+   * adaptive polling (default REALTIME). Tests pass VIRTUAL together with
+   * `beforeWait` to drive the grow/shrink sequence without sleeping.
+   */
+  readonly pollClock?: ClockType;
+  /** Called just before each wait in the kernel, with its timeout in ns (a test seam). */
+  readonly beforeWait?: (timeoutNs: number) => void;
+}
+
+/**
+ * A BH scheduled from any thread by its {@link RemoteBH.token}. Created by
+ * {@link AioContext.remoteBhNew}.
+ *
+ * @qemu QEMUBH (scheduled from another thread)
+ * @since 0.1.0
+ */
+export class RemoteBH {
+  /** Plain data: post it to the threads that schedule this BH. */
+  readonly token: RemoteBhToken;
+  readonly #delete: () => void;
+  /** @internal */
+  constructor(token: RemoteBhToken, del: () => void) {
+    this.token = token;
+    this.#delete = del;
+  }
+  /**
+   * Deletes the BH on its home thread: it never runs again and its token
+   * slot is reused. Idempotent.
+   *
+   * @qemu qemu_bh_delete
+   */
+  delete(): void {
+    this.#delete();
+  }
+}
+
+/** One fd registration (QEMU's AioHandler). */
+class FdRecord {
+  revents = 0;
+  pollReadyFlag = false;
+  onPollList = false;
+  inReady = false;
+  deleted = false;
+  constructor(
+    readonly fd: number,
+    readonly events: number,
+    readonly internal: boolean,
+    readonly ioRead: ((fd: number) => void) | undefined,
+    readonly ioWrite: ((fd: number) => void) | undefined,
+    readonly ioPoll: (() => boolean) | undefined,
+    readonly ioPollReady: (() => void) | undefined,
+    readonly ioPollBegin: (() => void) | undefined,
+    readonly ioPollEnd: (() => void) | undefined,
+  ) {}
+}
+
+let currentContext: AioContext | null = null;
+let contextIds = 0;
+
+function checkInt64(name: string, v: number | undefined): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new InvalidParameterError(`${name} value must be in range [0, ${INT64_MAX_TEXT}]`);
+  }
+}
+
+/**
+ * A self-contained event loop: bottom halves, timers on three clocks, fd
+ * handlers, a notifier and adaptive polling.
+ *
+ * @qemu AioContext (aio_context_new)
+ *
+ * **Threads** Created on, and bound to, its home thread: `poll`, handler
+ * and timer registration, BH creation and `attach` must be called there
+ * (they throw `LOOP_ERR_WRONG_THREAD` elsewhere). `notify()` is safe from
+ * any thread through a handle.
+ *
+ * @example
+ * using ctx = new AioContext();
+ * ctx.bhScheduleOneshot(() => console.log('later'));
+ * ctx.poll(false); // prints "later"
+ * @since 0.1.0
+ */
+export class AioContext {
+  /** A process-unique number (per thread). */
+  readonly id: number;
+  readonly name: string;
+  readonly #home = threadId;
+  readonly #epfd: number;
+  readonly #notifierFd: number;
+  readonly #timerfd: number;
+  /** This thread's libuv backend fd; in the set (edge-triggered) while detached. */
+  readonly #uvFd: number;
+  #uvInSet = false;
+  #uvWoke = false;
+  readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+  readonly #remoteBits = new Int32Array(new SharedArrayBuffer(REMOTE_BH_CAPACITY / 8));
+  readonly #remoteSlots: Array<BhState | undefined> = [];
+  readonly #remoteFree: number[] = [];
+  #handle: ContextHandle | null = null;
+  readonly #out = new Int32Array(256);
+  readonly #handlers = new Map<number, FdRecord>();
+  #pollList: FdRecord[] = [];
+  #userHandlers = 0;
+  #pollDisableCnt = 0;
+  #walking = 0;
+  #needSweep = false;
+  readonly #bh: BhList;
+  readonly #timers: TimerList[];
+  #destroyed = false;
+
+  // adaptive polling
+  #pollMaxNs = 0;
+  #pollGrow = 0;
+  #pollShrink = 0;
+  #pollNs = 0;
+  #pollStarted = false;
+  #pollTimeout = 0;
+  readonly #pollClock: ClockType;
+  readonly #beforeWait: ((timeoutNs: number) => void) | undefined;
+
+  // other tunables
+  #aioMaxBatch = 0;
+  #threadPoolMin = 0;
+  #threadPoolMax = THREAD_POOL_MAX_DEFAULT;
+  readonly #listeners = new Set<(kind: ParamsKind, ctx: AioContext) => void>();
+
+  // attached mode
+  #pollHandle: PollHandle | null = null;
+  #refd = true;
+  #dispatching = false;
+  #armedDeadline = -1;
+
+  // stats
+  #pollHits = 0;
+  #pollMisses = 0;
+  #blockingWaits = 0;
+  #iterations = 0;
+  #fdDispatched = 0;
+
+  /**
+   * Creates a context with its epoll set, notifier and timerfd.
+   *
+   * @qemu aio_context_new
+   * @throws {SystemCallError} `LOOP_ERR_SYSCALL` when the kernel refuses an fd
+   *   (the message names the call, e.g. `eventfd failed: EMFILE`).
+   */
+  constructor(options: AioContextOptions = {}) {
+    this.id = ++contextIds;
+    this.name = options.name ?? `aio-context-${this.id}`;
+    this.#pollClock = options.pollClock ?? ClockType.REALTIME;
+    this.#beforeWait = options.beforeWait;
+    this.#bh = new BhList(() => this.notify());
+    const onTimer = (): void => this.#timerChanged();
+    this.#timers = [
+      new TimerList(ClockType.REALTIME, onTimer),
+      new TimerList(ClockType.VIRTUAL, onTimer),
+      new TimerList(ClockType.HOST, onTimer),
+    ];
+    this.#epfd = check(native.epollCreate(), 'epoll_create1');
+    const opened: number[] = [this.#epfd];
+    try {
+      this.#notifierFd = check(native.eventfd(0), 'eventfd');
+      opened.push(this.#notifierFd);
+      this.#timerfd = check(native.timerfdCreate(), 'timerfd_create');
+      opened.push(this.#timerfd);
+    } catch (e) {
+      for (const fd of opened) native.close(fd);
+      throw e;
+    }
+    const ctl = this.#control;
+    const notifierFd = this.#notifierFd;
+    this.#addRecord(
+      new FdRecord(
+        notifierFd,
+        READ_EVENTS,
+        true,
+        () => void native.eventfdRead(notifierFd),
+        undefined,
+        () => Atomics.load(ctl, NOTIFIED) !== 0,
+        () => {},
+        undefined,
+        undefined,
+      ),
+    );
+    const timerfd = this.#timerfd;
+    this.#addRecord(
+      new FdRecord(timerfd, READ_EVENTS, true, () => {
+        native.timerfdRead(timerfd);
+        this.#armedDeadline = -1;
+      }, undefined, undefined, undefined, undefined, undefined),
+    );
+    // Every VIRTUAL clock change writes the notifier, so due VIRTUAL timers
+    // run in every context of the process.
+    native.vclockWatch(notifierFd, true);
+    this.#uvFd = isMainThread ? -1 : native.uvBackendFd();
+  }
+
+  /**
+   * In a worker, libuv's own fd joins the set for blocking waits, so a
+   * blocking poll() can be interrupted by worker.terminate() and process
+   * exit (Node wakes the worker's loop through it). A wake-up by it alone is
+   * not reported: poll() waits again after passing through JavaScript, where
+   * a pending termination takes effect. It is added lazily and kept; the
+   * kernel limits how many sets may watch one fd (about 1000), and past that
+   * the context still works, only without this guard.
+   */
+  #uvSetMember(on: boolean): void {
+    if (on === this.#uvInSet || this.#uvFd < 0) return;
+    const rc = native.epollCtl(this.#epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, this.#uvFd, EPOLLIN | EPOLLET);
+    this.#uvInSet = on && rc >= 0;
+  }
+
+  /**
+   * The context the calling thread runs (recorded by `attach()`).
+   *
+   * @qemu qemu_get_current_aio_context
+   * @throws {NoContextError} `LOOP_ERR_NO_CONTEXT` (`no AioContext in this thread`).
+   */
+  static current(): AioContext {
+    if (currentContext === null) throw new NoContextError();
+    return currentContext;
+  }
+
+  /** Whether `destroy()` has been called. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** Whether the context is attached to this thread's libuv loop. */
+  get attached(): boolean {
+    return this.#pollHandle !== null;
+  }
+
+  /** The epoll fd (for diagnostics and the driven loop). */
+  get fd(): number {
+    return this.#epfd;
+  }
+
+  /** The notifier eventfd. */
+  get notifierFd(): number {
+    return this.#notifierFd;
+  }
+
+  /** @internal The shared control block (notify_me, notified, destroyed). */
+  get control(): SharedArrayBuffer {
+    return this.#control.buffer as SharedArrayBuffer;
+  }
+
+  /** A snapshot of this context's counters. */
+  get stats(): AioContextStats {
+    let timers = 0;
+    for (const l of this.#timers) timers += l.dispatched;
+    return {
+      pollNs: this.#pollNs,
+      pollHits: this.#pollHits,
+      pollMisses: this.#pollMisses,
+      blockingWaits: this.#blockingWaits,
+      iterations: this.#iterations,
+      bhsDispatched: this.#bh.dispatched,
+      timersDispatched: timers,
+      fdDispatched: this.#fdDispatched,
+    };
+  }
+
+  /** Current poll parameters. */
+  get pollParams(): PollParams {
+    return { maxNs: this.#pollMaxNs, grow: this.#pollGrow, shrink: this.#pollShrink };
+  }
+
+  /** Current aio parameters. */
+  get aioParams(): AioParams {
+    return { maxBatch: this.#aioMaxBatch };
+  }
+
+  /** Current thread-pool limits (stored here, applied by @loop/thread-pool). */
+  get threadPoolParams(): ThreadPoolParams {
+    return { min: this.#threadPoolMin, max: this.#threadPoolMax };
+  }
+
+  #assertHome(method: string): void {
+    if (threadId !== this.#home) throw new WrongThreadError(method);
+    if (this.#destroyed) throw new DestroyedError(`AioContext '${this.name}'`);
+  }
+
+  // ---------------------------------------------------------------- notify
+
+  /**
+   * Wakes the context if it is blocked (or about to block); otherwise only
+   * records that it must look again. Never counts as progress.
+   *
+   * @qemu aio_notify
+   *
+   * **Details** The eventfd is written only when the home thread is in, or
+   * entering, a wait (notify_me ≠ 0), and only by the first notification
+   * since the context last looked (a second one finds `notified` set).
+   */
+  notify(): void {
+    // Pairs with the Atomics.add(NOTIFY_ME) + load(NOTIFIED) in poll() and
+    // #prepareAttached(): one side always sees the other's store.
+    notifyControl(this.#control, this.#notifierFd);
+    if (this.#pollHandle !== null && !this.#refd) this.#setRef(true);
+  }
+
+  /**
+   * Clears `notified` after the context has looked at everything.
+   *
+   * @qemu aio_notify_accept
+   */
+  #notifyAccept(): void {
+    Atomics.store(this.#control, NOTIFIED, 0);
+  }
+
+  // ------------------------------------------------------------ bottom halves
+
+  /**
+   * Creates an unscheduled bottom half.
+   *
+   * @qemu aio_bh_new / aio_bh_new_full
+   * @example
+   * const bh = ctx.bhNew(() => flush(), 'flush');
+   * bh.schedule();
+   */
+  bhNew(cb: () => void, name?: string): BH {
+    this.#assertHome('bhNew');
+    return new BH(this.#bh, cb, name ?? (cb.name || 'bh'));
+  }
+
+  /**
+   * Runs `cb` once at the next BH round; it cannot be cancelled.
+   *
+   * @qemu aio_bh_schedule_oneshot
+   */
+  bhScheduleOneshot(cb: () => void, name?: string): void {
+    this.#assertHome('bhScheduleOneshot');
+    const state: BhState = { flags: 0, cb, name: name ?? (cb.name || 'bh') };
+    this.#bh.enqueue(state, BH_SCHEDULED | BH_ONESHOT);
+  }
+
+  /**
+   * Creates a BH that other threads schedule by its token with
+   * {@link scheduleRemoteBh}. Its callback runs on this thread, in BH order
+   * (a remote schedule enqueues it like a local one). At most 4096 remote
+   * BHs exist per context at a time.
+   *
+   * @qemu aio_bh_new (a QEMUBH scheduled from another thread)
+   * @throws {LoopError} `LOOP_ERR_RESOURCE` when 4096 remote BHs exist.
+   */
+  remoteBhNew(cb: () => void, name?: string): RemoteBH {
+    this.#assertHome('remoteBhNew');
+    let index = this.#remoteFree.pop();
+    if (index === undefined) {
+      if (this.#remoteSlots.length >= REMOTE_BH_CAPACITY) {
+        throw new LoopError('LOOP_ERR_RESOURCE', 'GenericError', `AioContext '${this.name}' has ${REMOTE_BH_CAPACITY} remote BHs already`);
+      }
+      index = this.#remoteSlots.length;
+      this.#remoteSlots.push(undefined);
+    }
+    const state: BhState = { flags: 0, cb, name: name ?? (cb.name || 'remote-bh') };
+    this.#remoteSlots[index] = state;
+    const token: RemoteBhToken = {
+      type: 'loop-aio-remote-bh',
+      index,
+      notifierFd: this.#notifierFd,
+      control: this.#control.buffer as SharedArrayBuffer,
+      bits: this.#remoteBits.buffer as SharedArrayBuffer,
+    };
+    return new RemoteBH(token, () => {
+      if (this.#remoteSlots[index] !== state) return;
+      state.flags |= BH_DELETED;
+      this.#remoteSlots[index] = undefined;
+      Atomics.and(this.#remoteBits, index >> 5, ~(1 << (index & 31)));
+      this.#remoteFree.push(index);
+    });
+  }
+
+  /**
+   * A transferable handle for other threads: notify, remote BHs.
+   *
+   * @qemu none
+   */
+  handle(): ContextHandle {
+    this.#assertHome('handle');
+    this.#handle ??= new ContextHandle({
+      type: 'loop-aio-context-handle',
+      name: this.name,
+      notifierFd: this.#notifierFd,
+      control: this.#control.buffer as SharedArrayBuffer,
+      bits: this.#remoteBits.buffer as SharedArrayBuffer,
+    });
+    return this.#handle;
+  }
+
+  /** Moves remote schedules into the local BH queue. */
+  #drainRemote(): void {
+    if (Atomics.load(this.#control, REMOTE_PENDING) === 0) return;
+    Atomics.store(this.#control, REMOTE_PENDING, 0);
+    const bits = this.#remoteBits;
+    const words = (this.#remoteSlots.length + 31) >> 5;
+    for (let w = 0; w < words; w++) {
+      if (Atomics.load(bits, w) === 0) continue;
+      let v = Atomics.exchange(bits, w, 0);
+      while (v !== 0) {
+        const low = v & -v;
+        const bit = 31 - Math.clz32(low);
+        v ^= low;
+        const state = this.#remoteSlots[(w << 5) + bit];
+        if (state !== undefined) this.#bh.enqueueQuiet(state, BH_SCHEDULED);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  /**
+   * Creates a disarmed timer on `clock`, whose expiry values are in units of
+   * `scale` nanoseconds.
+   *
+   * @qemu aio_timer_new
+   * @example
+   * const t = ctx.timerNew(ClockType.REALTIME, Scale.US, () => tick());
+   * t.mod(clockGetNs(ClockType.REALTIME) / 1000 + 200); // in 200 µs
+   */
+  timerNew(clock: ClockType, scale: Scale, cb: () => void): Timer {
+    this.#assertHome('timerNew');
+    const list = this.#timers[clock];
+    if (list === undefined) throw new InvalidParameterError(`unknown clock type ${String(clock)}`);
+    if (scale !== Scale.NS && scale !== Scale.US && scale !== Scale.MS) {
+      throw new InvalidParameterError(`unknown timer scale ${String(scale)}`);
+    }
+    return new Timer(list, scale, cb);
+  }
+
+  /**
+   * Nanoseconds until the earliest timer of any clock is due (-1: none).
+   *
+   * @qemu timerlistgroup_deadline_ns
+   */
+  timersDeadlineNs(): number {
+    let d = -1;
+    for (const l of this.#timers) {
+      if (l.size > 0) d = soonestTimeout(d, l.deadlineNs());
+    }
+    return d;
+  }
+
+  #timerChanged(): void {
+    if (this.#destroyed) return;
+    if (this.#pollHandle !== null && !this.#dispatching) this.#prepareAttached();
+    else this.notify();
+  }
+
+  #runTimers(): boolean {
+    let progress = false;
+    // QEMU's order: REALTIME, VIRTUAL, HOST.
+    for (const l of this.#timers) {
+      if (l.size > 0 && l.run()) progress = true;
+    }
+    return progress;
+  }
+
+  // ------------------------------------------------------------- fd handlers
+
+  /**
+   * Registers, replaces (`handler` given) or removes (`null`, or no `read`,
+   * `write` or `poll`) the handler of `fd`. Level-triggered: a handler that
+   * does not drain its fd is called again at the next iteration. Safe to call
+   * from inside any handler; a removed handler gets no further callbacks.
+   *
+   * @qemu aio_set_fd_handler
+   * @throws {SystemCallError} `LOOP_ERR_SYSCALL` when epoll refuses the fd
+   *   (e.g. `epoll_ctl failed: EPERM` for a regular file).
+   */
+  setFdHandler(fd: number, handler: FdHandler | null): void {
+    this.#assertHome('setFdHandler');
+    if (fd === this.#epfd || fd === this.#notifierFd || fd === this.#timerfd) {
+      throw new InvalidParameterError(`fd ${fd} belongs to the AioContext itself`);
+    }
+    let ioPoll = handler?.poll;
+    const ioPollReady = handler?.pollReady;
+    if (ioPoll !== undefined && ioPollReady === undefined) ioPoll = undefined;
+    const ioRead = handler?.read;
+    const ioWrite = handler?.write;
+    const old = this.#handlers.get(fd);
+    if (ioRead === undefined && ioWrite === undefined && ioPoll === undefined) {
+      if (old === undefined) return;
+      this.#removeRecord(old, true);
+    } else {
+      const events = (ioRead !== undefined ? READ_EVENTS : 0) | (ioWrite !== undefined ? WRITE_EVENTS : 0);
+      const rec = new FdRecord(fd, events, false, ioRead, ioWrite, ioPoll, ioPollReady, handler?.pollBegin, handler?.pollEnd);
+      if (old !== undefined) {
+        const rc = native.epollCtl(this.#epfd, EPOLL_CTL_MOD, fd, events);
+        if (rc < 0) throw new SystemCallError('epoll_ctl', -rc, fd);
+        this.#removeRecord(old, false);
+      } else {
+        const rc = native.epollCtl(this.#epfd, EPOLL_CTL_ADD, fd, events);
+        if (rc < 0) throw new SystemCallError('epoll_ctl', -rc, fd);
+      }
+      this.#handlers.set(fd, rec);
+      this.#userHandlers++;
+      if (ioPoll === undefined) this.#pollDisableCnt++;
+    }
+    this.notify();
+    if (this.#pollHandle !== null) this.#updateRef();
+  }
+
+  /**
+   * Registers (or, with `null` or no callbacks, removes) an event notifier
+   * as a read handler whose callbacks receive the notifier.
+   *
+   * @qemu aio_set_event_notifier
+   */
+  setEventNotifier(n: EventNotifier, handler: EventNotifierHandler | null): void {
+    const read = handler?.read;
+    const poll = handler?.poll;
+    const pollReady = handler?.pollReady;
+    if (read === undefined && poll === undefined) {
+      this.setFdHandler(n.fd, null);
+      return;
+    }
+    this.setFdHandler(n.fd, {
+      ...(read !== undefined ? { read: () => read(n) } : {}),
+      ...(poll !== undefined ? { poll: () => poll(n) } : {}),
+      ...(pollReady !== undefined ? { pollReady: () => pollReady(n) } : {}),
+    });
+  }
+
+  /**
+   * Sets the busy-poll begin/end hooks of a registered notifier; no-op if it
+   * is not registered.
+   *
+   * @qemu aio_set_event_notifier_poll
+   */
+  setEventNotifierPoll(n: EventNotifier, begin: (() => void) | undefined, end: (() => void) | undefined): void {
+    this.#assertHome('setEventNotifierPoll');
+    const r = this.#handlers.get(n.fd);
+    if (r === undefined || r.deleted) return;
+    const rec = new FdRecord(r.fd, r.events, false, r.ioRead, r.ioWrite, r.ioPoll, r.ioPollReady, begin, end);
+    rec.onPollList = r.onPollList;
+    if (r.onPollList) this.#pollList[this.#pollList.indexOf(r)] = rec;
+    r.onPollList = false;
+    r.deleted = true;
+    this.#handlers.set(r.fd, rec);
+  }
+
+  #addRecord(rec: FdRecord): void {
+    const rc = native.epollCtl(this.#epfd, EPOLL_CTL_ADD, rec.fd, rec.events);
+    if (rc < 0) throw new SystemCallError('epoll_ctl', -rc, rec.fd);
+    this.#handlers.set(rec.fd, rec);
+  }
+
+  #removeRecord(rec: FdRecord, unregister: boolean): void {
+    rec.deleted = true;
+    if (unregister) {
+      this.#handlers.delete(rec.fd);
+      // The fd may already be closed by its owner; epoll forgets closed fds itself.
+      native.epollCtl(this.#epfd, EPOLL_CTL_DEL, rec.fd, 0);
+    }
+    this.#userHandlers--;
+    if (rec.ioPoll === undefined) this.#pollDisableCnt--;
+    if (rec.onPollList) {
+      if (this.#walking > 0) this.#needSweep = true;
+      else this.#sweep();
+    }
+  }
+
+  #sweep(): void {
+    this.#needSweep = false;
+    this.#pollList = this.#pollList.filter((r) => {
+      if (!r.deleted) return true;
+      r.onPollList = false;
+      return false;
+    });
+  }
+
+  /** Whether a blocking wait is needed to see every handler (some user handler cannot poll). */
+  #needWait(): boolean {
+    return this.#pollDisableCnt > 0;
+  }
+
+  // ------------------------------------------------------------------- poll
+
+  /**
+   * Runs one iteration: busy-polls if enabled, waits (only if `blocking` and
+   * nothing is runnable) for an fd, a timer deadline or a notification, then
+   * runs BHs, fd handlers and due timers, in QEMU's order. Returns whether
+   * progress was made (a non-idle BH, an fd callback, a poll-ready callback
+   * or a timer ran); a wake-up by a bare notification is not progress.
+   *
+   * @qemu aio_poll
+   *
+   * **Threads** Home thread only. It blocks the thread like QEMU's does; in
+   * attached mode it is for nested waits.
+   *
+   * **Gotchas** With nothing registered and no timers, `poll(true)` sleeps
+   * until someone notifies the context.
+   * @throws {WrongThreadError} `LOOP_ERR_WRONG_THREAD` off the home thread.
+   */
+  poll(blocking: boolean): boolean {
+    this.#assertHome('poll');
+    const c = this.#control;
+    const ready: FdRecord[] = [];
+    this.#walking++;
+    this.#iterations++;
+    try {
+      let progress = false;
+      const polling = this.#pollMaxNs !== 0;
+      const start = polling ? clockGetNs(this.#pollClock) : 0;
+      let timeout = blocking ? this.#computeTimeout() : 0;
+
+      // Busy-poll (section 2.2): only with a non-empty poll list, a positive
+      // budget, and every user handler able to poll.
+      if (this.#pollList.length > 0 && !this.#needWait()) {
+        const maxNs = soonestTimeout(timeout, this.#pollNs);
+        if (maxNs > 0) {
+          this.#pollTimeout = timeout;
+          if (this.#runPollHandlers(maxNs, ready)) progress = true;
+          timeout = this.#pollTimeout;
+        }
+      }
+
+      let counted = false;
+      if (timeout !== 0) {
+        Atomics.add(c, NOTIFY_ME, 2);
+        counted = true;
+        if (Atomics.load(c, NOTIFIED) !== 0) timeout = 0;
+      }
+      try {
+        if (timeout !== 0 || this.#needWait()) {
+          if (this.#pollStarted && this.#pollSetStarted(false, ready)) {
+            timeout = 0;
+            progress = true;
+          }
+          if (timeout !== 0 && !this.#uvInSet && this.#pollHandle === null) this.#uvSetMember(true);
+          this.#wait(timeout, ready);
+          if (this.#uvWoke && timeout !== 0 && ready.length === 0) {
+            // Woken only by libuv: wait again for what is left of the timeout.
+            const deadline = timeout > 0 ? native.nowNs() + timeout : -1;
+            do {
+              const left = deadline < 0 ? -1 : Math.max(0, deadline - native.nowNs());
+              this.#wait(left, ready);
+              if (left === 0) break;
+            } while (this.#uvWoke && ready.length === 0);
+          }
+        }
+      } finally {
+        if (counted) Atomics.sub(c, NOTIFY_ME, 2);
+      }
+      this.#notifyAccept();
+
+      if (polling) this.#adjustPolling(clockGetNs(this.#pollClock) - start);
+
+      this.#drainRemote();
+      if (this.#bh.poll()) progress = true;
+      if (this.#dispatchReady(ready)) progress = true;
+      if (this.#walking === 1 && this.#needSweep) this.#sweep();
+      if (this.#runTimers()) progress = true;
+      return progress;
+    } finally {
+      this.#walking--;
+      for (const r of ready) r.inReady = false;
+    }
+  }
+
+  #computeTimeout(): number {
+    if (Atomics.load(this.#control, REMOTE_PENDING) !== 0) return 0;
+    const bh = this.#bh.timeoutNs();
+    if (bh === 0) return 0;
+    return soonestTimeout(bh, this.timersDeadlineNs());
+  }
+
+  #wait(timeoutNs: number, ready: FdRecord[]): void {
+    if (timeoutNs !== 0) this.#blockingWaits++;
+    this.#beforeWait?.(timeoutNs);
+    const out = this.#out;
+    const n = native.epollWait(this.#epfd, timeoutNs, out);
+    if (n < 0) throw new SystemCallError('epoll_wait', -n, this.#epfd);
+    this.#uvWoke = false;
+    for (let i = 0; i < n; i++) {
+      const fd = out[2 * i]!;
+      if (fd === this.#uvFd && this.#uvInSet) {
+        this.#uvWoke = true;
+        continue;
+      }
+      const rec = this.#handlers.get(fd);
+      if (rec === undefined || rec.deleted) continue;
+      rec.revents |= out[2 * i + 1]!;
+      if (!rec.inReady) {
+        rec.inReady = true;
+        ready.push(rec);
+      }
+    }
+  }
+
+  #dispatchReady(ready: FdRecord[]): boolean {
+    let progress = false;
+    for (let i = 0; i < ready.length; i++) {
+      const r = ready[i]!;
+      if (r.deleted) continue;
+      const revents = r.revents & (r.events | EPOLLHUP | EPOLLERR);
+      r.revents = 0;
+      if (r.ioPoll !== undefined && !r.onPollList) {
+        r.onPollList = true;
+        this.#pollList.push(r);
+        if (this.#pollStarted) r.ioPollBegin?.();
+      }
+      if (r.pollReadyFlag && revents === 0) {
+        r.pollReadyFlag = false;
+        if (r.ioPollReady !== undefined) {
+          r.ioPollReady();
+          if (!r.internal) {
+            progress = true;
+            this.#fdDispatched++;
+          }
+        }
+        continue;
+      }
+      r.pollReadyFlag = false;
+      if ((revents & READ_EVENTS) !== 0 && r.ioRead !== undefined) {
+        r.ioRead(r.fd);
+        if (!r.internal) {
+          progress = true;
+          this.#fdDispatched++;
+        }
+      }
+      if (!r.deleted && (revents & WRITE_EVENTS) !== 0 && r.ioWrite !== undefined) {
+        r.ioWrite(r.fd);
+        if (!r.internal) {
+          progress = true;
+          this.#fdDispatched++;
+        }
+      }
+    }
+    return progress;
+  }
+
+  // ------------------------------------------------------- adaptive polling
+
+  /**
+   * Sets the adaptive-polling parameters (omitted fields keep their value),
+   * resets the polling time to 0 and notifies the context.
+   *
+   * @qemu aio_context_set_poll_params
+   * @throws {InvalidParameterError} `LOOP_ERR_INVALID_PARAM` with QEMU's text,
+   *   e.g. `poll-max-ns value must be in range [0, 9223372036854775807]`.
+   */
+  setPollParams(params: PollParamsInput): void {
+    this.#assertHome('setPollParams');
+    checkInt64('poll-max-ns', params.maxNs);
+    checkInt64('poll-grow', params.grow);
+    checkInt64('poll-shrink', params.shrink);
+    if (params.maxNs !== undefined) this.#pollMaxNs = params.maxNs;
+    if (params.grow !== undefined) this.#pollGrow = params.grow;
+    if (params.shrink !== undefined) this.#pollShrink = params.shrink;
+    this.#pollNs = 0;
+    this.notify();
+    this.#announce('poll');
+  }
+
+  /**
+   * Sets `aio-max-batch` (0 = the engine's default) and notifies the context.
+   *
+   * @qemu aio_context_set_aio_params
+   * @throws {InvalidParameterError} `aio-max-batch value must be in range [0, 9223372036854775807]`.
+   */
+  setAioParams(params: AioParams): void {
+    this.#assertHome('setAioParams');
+    checkInt64('aio-max-batch', params.maxBatch);
+    this.#aioMaxBatch = params.maxBatch;
+    this.notify();
+    this.#announce('aio');
+  }
+
+  /**
+   * Stores the thread-pool limits and tells listeners (the pool package
+   * applies them). On rejection the previous values stay.
+   *
+   * @qemu aio_context_set_thread_pool_params
+   * @throws {InvalidParameterError} `bad thread-pool-min/thread-pool-max values`.
+   */
+  setThreadPoolParams(params: ThreadPoolParams): void {
+    this.#assertHome('setThreadPoolParams');
+    const { min, max } = params;
+    if (
+      !Number.isInteger(min) ||
+      !Number.isInteger(max) ||
+      min > max ||
+      max <= 0 ||
+      min < 0 ||
+      min > INT32_MAX ||
+      max > INT32_MAX
+    ) {
+      throw new InvalidParameterError('bad thread-pool-min/thread-pool-max values');
+    }
+    this.#threadPoolMin = min;
+    this.#threadPoolMax = max;
+    this.#announce('thread-pool');
+  }
+
+  /**
+   * Calls `listener` after every successful `setPollParams`, `setAioParams`
+   * or `setThreadPoolParams`. Returns a function that removes it.
+   *
+   * @qemu none (QEMU's AioContext calls its thread pool directly)
+   */
+  addParamsListener(listener: (kind: ParamsKind, ctx: AioContext) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #announce(kind: ParamsKind): void {
+    for (const l of [...this.#listeners]) l(kind, this);
+  }
+
+  #adjustPolling(blockNs: number): void {
+    const old = this.#pollNs;
+    const next = adjustPollNs(old, blockNs, this.pollParams);
+    if (next === old) return;
+    this.#pollNs = next;
+    const ch = next > old ? pollGrowChannel : pollShrinkChannel;
+    if (ch.hasSubscribers) ch.publish({ context: this, oldNs: old, newNs: next });
+  }
+
+  /** Enters or leaves poll mode; leaving does one last poll of each handler. Returns progress. */
+  #pollSetStarted(started: boolean, ready: FdRecord[]): boolean {
+    if (started === this.#pollStarted) return false;
+    this.#pollStarted = started;
+    let progress = false;
+    for (const r of this.#pollList) {
+      if (r.deleted) continue;
+      if (started) {
+        r.ioPollBegin?.();
+      } else {
+        r.ioPollEnd?.();
+        if (r.ioPoll !== undefined && r.ioPoll()) {
+          this.#markPollReady(r, ready);
+          if (!r.internal) progress = true;
+        }
+      }
+    }
+    return progress;
+  }
+
+  #markPollReady(r: FdRecord, ready: FdRecord[]): void {
+    r.pollReadyFlag = true;
+    if (!r.inReady) {
+      r.inReady = true;
+      ready.push(r);
+    }
+  }
+
+  /** Busy-polls for up to maxNs; sets #pollTimeout. Returns progress. */
+  #runPollHandlers(maxNs: number, ready: FdRecord[]): boolean {
+    const clock = this.#pollClock;
+    const begin = pollBeginChannel.hasSubscribers;
+    if (begin) pollBeginChannel.publish({ context: this, maxNs, timeoutNs: this.#pollTimeout });
+    this.#pollSetStarted(true, ready);
+    const start = clockGetNs(clock);
+    let timeout = this.#pollTimeout;
+    let progress = false;
+    let found = false;
+    let elapsed = 0;
+    let budget = maxNs;
+    do {
+      const list = this.#pollList;
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i]!;
+        if (r.deleted || r.ioPoll === undefined) continue;
+        if (r.ioPoll()) {
+          this.#markPollReady(r, ready);
+          if (!r.internal) progress = true;
+          found = true;
+          timeout = 0;
+        }
+      }
+      elapsed = clockGetNs(clock) - start;
+      budget = soonestTimeout(timeout, budget);
+    } while (elapsed < budget && !this.#needWait());
+    if (found) this.#pollHits++;
+    else this.#pollMisses++;
+    if (timeout > 0) timeout = Math.max(0, timeout - elapsed);
+    this.#pollTimeout = timeout;
+    if (pollEndChannel.hasSubscribers) {
+      pollEndChannel.publish({ context: this, progress, elapsedNs: elapsed, timeoutNs: timeout });
+    }
+    return progress;
+  }
+
+  // ---------------------------------------------------------- attached mode
+
+  /**
+   * Puts the context on the calling thread's libuv loop: a uv_poll watches
+   * its epoll fd and each readiness runs one dispatch (BHs, fd handlers,
+   * timers) as a top-level callback, so promises, `fs`, `net` and Node
+   * timers keep working and microtasks queued by handlers run before the
+   * loop blocks again. Records the context as the thread's current one.
+   * The context keeps the process alive only while it has fd handlers,
+   * armed timers or scheduled BHs.
+   *
+   * @qemu aio_get_g_source + g_source_attach
+   * @throws {NoContextError} `LOOP_ERR_NO_CONTEXT` if another context is
+   *   already current in this thread.
+   */
+  attach(): void {
+    this.#assertHome('attach');
+    if (this.#pollHandle !== null) return;
+    if (currentContext !== null && currentContext !== this) {
+      throw new NoContextError(`AioContext '${currentContext.name}' already runs in this thread`);
+    }
+    // libuv's fd cannot be in a set that libuv itself watches (ELOOP).
+    this.#uvSetMember(false);
+    this.#pollHandle = native.pollStart(this.#epfd, () => this.#onAttachedReadable());
+    this.#refd = true;
+    currentContext = this;
+    this.#prepareAttached();
+  }
+
+  /**
+   * Takes the context off the libuv loop; it no longer dispatches on its own
+   * and is no longer the thread's current context.
+   *
+   * @qemu g_source_destroy
+   */
+  detach(): void {
+    if (threadId !== this.#home) throw new WrongThreadError('detach');
+    const h = this.#pollHandle;
+    if (h === null) return;
+    this.#pollHandle = null;
+    native.pollStop(h);
+    Atomics.and(this.#control, NOTIFY_ME, ~1);
+    if (currentContext === this) currentContext = null;
+    if (!this.#destroyed && this.#armedDeadline >= 0) {
+      native.timerfdSet(this.#timerfd, -1);
+      this.#armedDeadline = -1;
+    }
+  }
+
+  #onAttachedReadable(): void {
+    if (this.#destroyed || this.#pollHandle === null) return;
+    const c = this.#control;
+    // "check": stop taking notifications by fd, accept the pending ones.
+    Atomics.and(c, NOTIFY_ME, ~1);
+    this.#notifyAccept();
+    this.#dispatching = true;
+    this.#walking++;
+    this.#iterations++;
+    const ready: FdRecord[] = [];
+    try {
+      this.#wait(0, ready);
+      this.#drainRemote();
+      this.#bh.poll();
+      this.#dispatchReady(ready);
+      if (this.#walking === 1 && this.#needSweep) this.#sweep();
+      this.#runTimers();
+    } finally {
+      for (const r of ready) r.inReady = false;
+      this.#walking--;
+      this.#dispatching = false;
+      this.#prepareAttached();
+    }
+  }
+
+  /** "prepare": take notifications by fd again and arm the timerfd for the next deadline. */
+  #prepareAttached(): void {
+    if (this.#pollHandle === null || this.#destroyed) return;
+    const c = this.#control;
+    Atomics.or(c, NOTIFY_ME, 1);
+    const timeout = this.#computeTimeout();
+    if (timeout === 0 || Atomics.load(c, NOTIFIED) !== 0) {
+      // Work is runnable now: come back after libuv's current turn.
+      native.eventfdWrite(this.#notifierFd);
+    } else {
+      const deadline = timeout < 0 ? -1 : native.nowNs() + timeout;
+      if (deadline !== this.#armedDeadline) {
+        check(native.timerfdSet(this.#timerfd, deadline), 'timerfd_settime', this.#timerfd);
+        this.#armedDeadline = deadline;
+      }
+    }
+    this.#updateRef();
+  }
+
+  #updateRef(): void {
+    let want = this.#userHandlers > 0 || this.#bh.hasScheduled();
+    if (!want) {
+      const vrun = native.vclockRunning();
+      for (const l of this.#timers) {
+        if (l.size > 0 && (l.clockType !== ClockType.VIRTUAL || vrun)) want = true;
+      }
+    }
+    if (want !== this.#refd) this.#setRef(want);
+  }
+
+  #setRef(ref: boolean): void {
+    this.#refd = ref;
+    if (this.#pollHandle !== null) native.pollRef(this.#pollHandle, ref);
+  }
+
+  // ---------------------------------------------------------------- destroy
+
+  /**
+   * Detaches the context, drops its queued BHs, disarms its timers, forgets
+   * its handlers and closes its fds. Idempotent. The user's fds stay open.
+   *
+   * @qemu aio_context_unref (finalize)
+   * @throws {LoopError} `LOOP_ERR_BUSY` when called from inside this context's own poll.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    if (threadId !== this.#home) throw new WrongThreadError('destroy');
+    if (this.#walking > 0) {
+      throw new LoopError('LOOP_ERR_BUSY', 'GenericError', `AioContext '${this.name}' cannot be destroyed while it polls`);
+    }
+    this.detach();
+    this.#destroyed = true;
+    Atomics.store(this.#control, DESTROYED, 1);
+    this.#bh.clear();
+    for (const l of this.#timers) l.clear();
+    for (const r of this.#handlers.values()) r.deleted = true;
+    this.#handlers.clear();
+    this.#pollList = [];
+    this.#userHandlers = 0;
+    this.#pollDisableCnt = 0;
+    native.vclockWatch(this.#notifierFd, false);
+    native.close(this.#timerfd);
+    native.close(this.#notifierFd);
+    native.close(this.#epfd);
+  }
+
+  /** Same as {@link destroy}. */
+  [Symbol.dispose](): void {
+    this.destroy();
+  }
+}

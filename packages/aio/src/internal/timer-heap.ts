@@ -1,0 +1,96 @@
+/**
+ * A binary min-heap of armed timers ordered by (expiry, arming sequence), so
+ * timers with equal expiry fire in the order they were armed. Each entry
+ * remembers its index, so removal is O(log n).
+ */
+
+export interface HeapEntry {
+  expireNs: number;
+  seq: number;
+  heapIndex: number;
+}
+
+function less(a: HeapEntry, b: HeapEntry): boolean {
+  return a.expireNs < b.expireNs || (a.expireNs === b.expireNs && a.seq < b.seq);
+}
+
+export class TimerHeap<T extends HeapEntry> {
+  readonly #a: T[] = [];
+
+  get size(): number {
+    return this.#a.length;
+  }
+
+  peek(): T | undefined {
+    return this.#a[0];
+  }
+
+  push(e: T): void {
+    const a = this.#a;
+    e.heapIndex = a.length;
+    a.push(e);
+    this.#up(e.heapIndex);
+  }
+
+  remove(e: T): void {
+    const a = this.#a;
+    const i = e.heapIndex;
+    if (i < 0 || a[i] !== e) return;
+    const last = a.pop()!;
+    e.heapIndex = -1;
+    if (i < a.length) {
+      a[i] = last;
+      last.heapIndex = i;
+      this.#down(i);
+      this.#up(last.heapIndex);
+    }
+  }
+
+  /** Removes and returns the smallest entry. */
+  pop(): T | undefined {
+    const top = this.#a[0];
+    if (top !== undefined) this.remove(top);
+    return top;
+  }
+
+  /** Empties the heap, returning the entries. */
+  drain(): T[] {
+    const a = this.#a.splice(0);
+    for (const e of a) e.heapIndex = -1;
+    return a;
+  }
+
+  #up(i: number): void {
+    const a = this.#a;
+    const e = a[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = a[p]!;
+      if (!less(e, pe)) break;
+      a[i] = pe;
+      pe.heapIndex = i;
+      i = p;
+    }
+    a[i] = e;
+    e.heapIndex = i;
+  }
+
+  #down(i: number): void {
+    const a = this.#a;
+    const n = a.length;
+    const e = a[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && less(a[r]!, a[l]!) ? r : l;
+      const ce = a[c]!;
+      if (!less(ce, e)) break;
+      a[i] = ce;
+      ce.heapIndex = i;
+      i = c;
+    }
+    a[i] = e;
+    e.heapIndex = i;
+  }
+}

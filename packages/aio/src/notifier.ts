@@ -1,0 +1,120 @@
+/**
+ * Event notifiers: level-style wake-up objects backed by an eventfd.
+ *
+ * @module
+ */
+import { check, native } from './native.js';
+import { DestroyedError } from './errors.js';
+
+const kShared: unique symbol = Symbol('shared');
+
+/** The plain, transferable form of an EventNotifier (see {@link EventNotifier.share}). */
+export interface SharedEventNotifier {
+  readonly fd: number;
+  /** Int32 word 0: 1 once the owner has closed the notifier. */
+  readonly state: SharedArrayBuffer;
+}
+
+/**
+ * An eventfd that is either set (readable) or clear.
+ *
+ * @qemu EventNotifier (event_notifier_init, _set, _test_and_clear, _cleanup)
+ *
+ * **Threads** `set()` from any thread (through {@link EventNotifier.from} on
+ * the receiving side); `testAndClear()` and `close()` on the creating thread.
+ *
+ * **Details** Setting it twice before it is drained gives one read callback.
+ * After `close()`, `set()` on any copy is a no-op, so a reused fd number is
+ * not written by mistake; the check and the write are not one atomic step, so
+ * a `set()` racing with `close()` in another thread is the caller's to avoid.
+ * @since 0.1.0
+ */
+export class EventNotifier {
+  readonly #fd: number;
+  readonly #state: Int32Array;
+  readonly #owner: boolean;
+
+  /**
+   * Creates a notifier, set if `active`.
+   *
+   * @qemu event_notifier_init
+   * @throws {SystemCallError} `LOOP_ERR_SYSCALL` when eventfd() fails.
+   */
+  constructor(active?: boolean);
+  constructor(active: boolean | typeof kShared = false, shared?: SharedEventNotifier) {
+    if (active === kShared && shared !== undefined) {
+      this.#fd = shared.fd;
+      this.#state = new Int32Array(shared.state);
+      this.#owner = false;
+    } else {
+      this.#fd = check(native.eventfd(active === true ? 1 : 0), 'eventfd');
+      this.#state = new Int32Array(new SharedArrayBuffer(4));
+      this.#owner = true;
+    }
+  }
+
+  /**
+   * Rebuilds, in the receiving thread, a notifier shared with {@link share}.
+   * The copy can `set()`, `testAndClear()` and see `closed`, but not close.
+   */
+  static from(shared: SharedEventNotifier): EventNotifier {
+    return new (EventNotifier as unknown as new (a: typeof kShared, s: SharedEventNotifier) => EventNotifier)(
+      kShared,
+      shared,
+    );
+  }
+
+  /** The eventfd (a process-wide fd number). */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Whether `close()` has been called (on any copy's owner). */
+  get closed(): boolean {
+    return Atomics.load(this.#state, 0) !== 0;
+  }
+
+  /**
+   * Makes the notifier readable. Returns false if it is closed.
+   *
+   * @qemu event_notifier_set
+   */
+  set(): boolean {
+    if (Atomics.load(this.#state, 0) !== 0) return false;
+    check(native.eventfdWrite(this.#fd), 'write', this.#fd);
+    return true;
+  }
+
+  /**
+   * Drains the notifier; returns whether it was set.
+   *
+   * @qemu event_notifier_test_and_clear
+   */
+  testAndClear(): boolean {
+    if (Atomics.load(this.#state, 0) !== 0) return false;
+    return check(native.eventfdRead(this.#fd), 'read', this.#fd) > 0;
+  }
+
+  /** The transferable form, for `EventNotifier.from` in another thread. */
+  share(): SharedEventNotifier {
+    return { fd: this.#fd, state: this.#state.buffer as SharedArrayBuffer };
+  }
+
+  /**
+   * Closes the eventfd; idempotent.
+   *
+   * @qemu event_notifier_cleanup
+   * @throws {DestroyedError} `LOOP_ERR_DESTROYED` on a copy that does not own the fd.
+   */
+  close(): void {
+    if (!this.#owner) throw new DestroyedError('a shared EventNotifier cannot be closed by its user; it');
+    if (Atomics.exchange(this.#state, 0, 1) !== 0) return;
+    native.close(this.#fd);
+  }
+
+  /** Closes the notifier if this copy owns it. */
+  [Symbol.dispose](): void {
+    if (this.#owner) this.close();
+  }
+}
+

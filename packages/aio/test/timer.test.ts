@@ -1,0 +1,214 @@
+// Timers and clocks (reference-semantics.md section 4). VIRTUAL-clock tests
+// drive time by code; the few REALTIME waits are a few milliseconds at most.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ClockType, MAX_NS, Scale, clockGetNs, timeoutNsToMs, virtualClock } from '../src/index.js';
+import { newContext } from './support/context.js';
+
+describe('clocks', () => {
+  it('REALTIME is monotonic and counts from process start; HOST is wall time', () => {
+    const a = clockGetNs(ClockType.REALTIME);
+    const b = clockGetNs(ClockType.REALTIME);
+    expect(b).toBeGreaterThanOrEqual(a);
+    expect(a).toBeLessThan(process.uptime() * 1e9 + 1e9);
+    expect(Math.abs(clockGetNs(ClockType.HOST) / 1e6 - Date.now())).toBeLessThan(1000);
+  });
+
+  it('virtualClock: set, advance, pause, resume', () => {
+    virtualClock.pause();
+    virtualClock.set(5_000);
+    expect(virtualClock.ns).toBe(5_000);
+    expect(virtualClock.advance(1_000)).toBe(6_000);
+    expect(clockGetNs(ClockType.VIRTUAL)).toBe(6_000);
+    expect(virtualClock.running).toBe(false);
+    virtualClock.resume();
+    expect(virtualClock.running).toBe(true);
+    expect(virtualClock.ns).toBeGreaterThanOrEqual(6_000);
+    virtualClock.pause();
+    const v = virtualClock.ns;
+    expect(virtualClock.ns).toBe(v);
+    virtualClock.set(-5);
+    expect(virtualClock.ns).toBe(0);
+    virtualClock.set(2 ** 60);
+    expect(virtualClock.ns).toBe(MAX_NS);
+  });
+
+  it('timeoutNsToMs rounds up', () => {
+    expect(timeoutNsToMs(-1)).toBe(-1);
+    expect(timeoutNsToMs(0)).toBe(0);
+    expect(timeoutNsToMs(1)).toBe(1);
+    expect(timeoutNsToMs(1_000_001)).toBe(2);
+    expect(timeoutNsToMs(1e20)).toBe(2 ** 31 - 1);
+  });
+});
+
+describe('timers', () => {
+  it('fire in deadline order, ties in arming order', () => {
+    virtualClock.pause();
+    virtualClock.set(0);
+    const ctx = newContext();
+    const order: string[] = [];
+    const mk = (name: string) => ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => order.push(name));
+    const a = mk('a');
+    const b = mk('b');
+    const c = mk('c');
+    const d = mk('d');
+    c.modNs(300);
+    a.modNs(200);
+    b.modNs(200);
+    d.modNs(100);
+    virtualClock.advance(1000);
+    expect(ctx.poll(false)).toBe(true);
+    expect(order).toEqual(['d', 'a', 'b', 'c']);
+  });
+
+  it('a stopped VIRTUAL clock gives no deadline; a due timer gives 0', () => {
+    virtualClock.pause();
+    virtualClock.set(0);
+    const ctx = newContext();
+    const t = ctx.timerNew(ClockType.VIRTUAL, Scale.US, () => {});
+    expect(ctx.timersDeadlineNs()).toBe(-1);
+    t.mod(5);
+    expect(t.expireTime).toBe(5000);
+    expect(t.pending).toBe(true);
+    expect(ctx.timersDeadlineNs()).toBe(-1);
+    virtualClock.advance(5000);
+    expect(ctx.timersDeadlineNs()).toBe(0);
+    t.del();
+    expect(t.pending).toBe(false);
+    expect(t.expireTime).toBe(-1);
+    expect(ctx.timersDeadlineNs()).toBe(-1);
+  });
+
+  it('is disarmed inside its own callback; re-arming to the past fires again in the same pass', () => {
+    virtualClock.pause();
+    virtualClock.set(1000);
+    const ctx = newContext();
+    let n = 0;
+    const seenPending: boolean[] = [];
+    const t = ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => {
+      seenPending.push(t.pending);
+      if (++n < 3) t.modNs(500);
+    });
+    t.modNs(1000);
+    expect(ctx.poll(false)).toBe(true);
+    expect(n).toBe(3);
+    expect(seenPending).toEqual([false, false, false]);
+  });
+
+  it('re-arming to the future fires in a later pass', () => {
+    virtualClock.pause();
+    virtualClock.set(0);
+    const ctx = newContext();
+    let n = 0;
+    const t = ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => {
+      n++;
+      t.modNs(virtualClock.ns + 10);
+    });
+    t.modNs(0);
+    expect(ctx.poll(false)).toBe(true);
+    expect(n).toBe(1);
+    expect(ctx.poll(false)).toBe(false);
+    virtualClock.advance(10);
+    expect(ctx.poll(false)).toBe(true);
+    expect(n).toBe(2);
+    t.del();
+  });
+
+  it('a callback deleting another due timer stops it; arming one in the past makes it fire', () => {
+    virtualClock.pause();
+    virtualClock.set(100);
+    const ctx = newContext();
+    const order: string[] = [];
+    const b = ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => order.push('b'));
+    const c = ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => order.push('c'));
+    const a = ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => {
+      order.push('a');
+      b.del();
+      c.modNs(50);
+    });
+    a.modNs(10);
+    b.modNs(20);
+    ctx.poll(false);
+    expect(order).toEqual(['a', 'c']);
+  });
+
+  it('modAnticipate only moves a timer earlier', () => {
+    virtualClock.pause();
+    virtualClock.set(0);
+    const ctx = newContext();
+    const t = ctx.timerNew(ClockType.VIRTUAL, Scale.MS, () => {});
+    t.modAnticipate(10);
+    expect(t.expireTime).toBe(10e6);
+    t.modAnticipate(20);
+    expect(t.expireTime).toBe(10e6);
+    t.modAnticipate(5);
+    expect(t.expireTime).toBe(5e6);
+    t.mod(-3);
+    expect(t.expireTime).toBe(0);
+    expect(t.expired(0)).toBe(true);
+    t.del();
+    expect(t.expired(0)).toBe(true); // QEMU's quirk: a disarmed timer reports expired
+  });
+
+  it('advancing the VIRTUAL clock makes the timers due in every context', () => {
+    virtualClock.pause();
+    virtualClock.set(0);
+    const a = newContext();
+    const b = newContext();
+    let fired = 0;
+    a.timerNew(ClockType.VIRTUAL, Scale.NS, () => fired++).modNs(100);
+    b.timerNew(ClockType.VIRTUAL, Scale.NS, () => fired++).modNs(50);
+    virtualClock.advance(100);
+    expect(a.poll(true)).toBe(true);
+    expect(b.poll(true)).toBe(true);
+    expect(fired).toBe(2);
+  });
+
+  it('a REALTIME timer with a sub-millisecond deadline wakes a blocking poll', () => {
+    const ctx = newContext();
+    let fired = 0;
+    const t = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => fired++);
+    const start = clockGetNs(ClockType.REALTIME);
+    t.modNs(start + 200_000);
+    while (fired === 0) ctx.poll(true);
+    expect(clockGetNs(ClockType.REALTIME)).toBeGreaterThanOrEqual(start + 200_000);
+    expect(ctx.stats.timersDispatched).toBe(1);
+  });
+
+  it('each clock runs its own timers (REALTIME, VIRTUAL, HOST order within a pass)', () => {
+    virtualClock.pause();
+    virtualClock.set(0);
+    const ctx = newContext();
+    const order: string[] = [];
+    ctx.timerNew(ClockType.HOST, Scale.NS, () => order.push('host')).modNs(clockGetNs(ClockType.HOST) - 1e6);
+    ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => order.push('virtual')).modNs(0);
+    ctx.timerNew(ClockType.REALTIME, Scale.NS, () => order.push('realtime')).modNs(0);
+    expect(ctx.poll(false)).toBe(true);
+    expect(order).toEqual(['realtime', 'virtual', 'host']);
+  });
+
+  it('property: armed timers fire in (expiry, arming) order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 60 }), (spec) => {
+        virtualClock.pause();
+        virtualClock.set(0);
+        const ctx = newContext();
+        const fired: number[] = [];
+        const expected: Array<[number, number]> = [];
+        spec.forEach(([exp, keep], i) => {
+          const t = ctx.timerNew(ClockType.VIRTUAL, Scale.NS, () => fired.push(i));
+          t.modNs(exp);
+          if (keep) expected.push([exp, i]);
+          else t.del();
+        });
+        virtualClock.advance(100);
+        ctx.poll(false);
+        expected.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        expect(fired).toEqual(expected.map((e) => e[1]));
+        ctx.destroy();
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -49,6 +49,11 @@ export class QomError extends Error {
   readonly qmpClass: QmpErrorClass;
   phase: ErrorPhase | undefined;
   readonly hint: string | undefined;
+  /**
+   * Warnings the input raised before the error (an `-object` string's
+   * short-form booleans); the command line prints them first, as QEMU does.
+   */
+  warnings: readonly string[] | undefined;
 
   constructor(code: string, qmpClass: QmpErrorClass, message: string, options: QomErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -30,7 +30,7 @@ import { parseJson } from './json-reader.js';
 import type { QomObject } from './object.js';
 import type { Property } from './property.js';
 import type { PropertyValue } from './property-types.js';
-import { ID_HINT, idWellFormed, qemuOptsParse } from './qemu-opts.js';
+import { ID_HINT, idWellFormed, qemuOptsParse, type QemuOptsParsed } from './qemu-opts.js';
 import { objectGetObjectsRoot, resolvePathComponent } from './tree.js';
 import { type ObjectClass, objectClassByName, objectClassGetList, objectNew, typeRegister } from './type-registry.js';
 
@@ -152,34 +152,43 @@ export function parseObjectOption(arg: string): ObjectOptionParse {
     // The id is checked (well-formed, not taken by an earlier -object)
     // before anything else in the string, as QemuOpts does.
     const parsed = qemuOptsParse(arg, { impliedKey: 'qom-type', existingIds: cmdlineIds });
-    // Later keys override earlier ones, except `id`, where the first counts.
-    const values = new Map<string, string>();
-    for (const { key, value } of parsed.entries) values.set(key, value);
-    const qomType = values.get('qom-type');
-    if (qomType === undefined) throw new InvalidParameterError(`Parameter 'qom-type' is missing`);
-    if (qomType === 'help' || qomType === '?') return { kind: 'help', text: userCreatableListHelp() };
-    if (parsed.help) {
-      const text = typePropertiesHelp(qomType);
-      if (text !== undefined) return { kind: 'help', text };
+    try {
+      return objectOptionsFromOpts(parsed);
+    } catch (err) {
+      if (err instanceof QomError && parsed.warnings.length > 0) err.warnings = parsed.warnings;
+      throw err;
     }
-    const klass = creatableClass(qomType);
-    if (!klass) throw qomTypeRejected(qomType);
-    if (parsed.id === undefined) throw new InvalidParameterError(`Parameter 'id' is missing`);
-    const props = new Map<string, PropertyValue>();
-    const known = new Set(['qom-type', 'id']);
-    for (const prop of creatableProperties(klass)) {
-      known.add(prop.name);
-      const text = values.get(prop.name);
-      if (text === undefined) continue;
-      if (!prop.kind) throw new InvalidParameterError(`Invalid parameter '${prop.name}'`);
-      props.set(prop.name, prop.kind.fromString(prop.name, text));
-    }
-    for (const key of values.keys()) {
-      if (!known.has(key)) throw new InvalidParameterError(`Invalid parameter '${key}'`);
-    }
-    cmdlineIds.add(parsed.id);
-    return { kind: 'options', options: { qomType, id: parsed.id, props }, warnings: parsed.warnings };
   });
+}
+
+function objectOptionsFromOpts(parsed: QemuOptsParsed): ObjectOptionParse {
+  // Later keys override earlier ones, except `id`, where the first counts.
+  const values = new Map<string, string>();
+  for (const { key, value } of parsed.entries) values.set(key, value);
+  const qomType = values.get('qom-type');
+  if (qomType === undefined) throw new InvalidParameterError(`Parameter 'qom-type' is missing`);
+  if (qomType === 'help' || qomType === '?') return { kind: 'help', text: userCreatableListHelp() };
+  if (parsed.help) {
+    const text = typePropertiesHelp(qomType);
+    if (text !== undefined) return { kind: 'help', text };
+  }
+  const klass = creatableClass(qomType);
+  if (!klass) throw qomTypeRejected(qomType);
+  if (parsed.id === undefined) throw new InvalidParameterError(`Parameter 'id' is missing`);
+  const props = new Map<string, PropertyValue>();
+  const known = new Set(['qom-type', 'id']);
+  for (const prop of creatableProperties(klass)) {
+    known.add(prop.name);
+    const text = values.get(prop.name);
+    if (text === undefined) continue;
+    if (!prop.kind) throw new InvalidParameterError(`Invalid parameter '${prop.name}'`);
+    props.set(prop.name, prop.kind.fromString(prop.name, text));
+  }
+  for (const key of values.keys()) {
+    if (!known.has(key)) throw new InvalidParameterError(`Invalid parameter '${key}'`);
+  }
+  cmdlineIds.add(parsed.id);
+  return { kind: 'options', options: { qomType, id: parsed.id, props }, warnings: parsed.warnings };
 }
 
 /** Ids of objects between the start of their creation and their appearance in the tree. */

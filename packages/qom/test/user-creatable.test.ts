@@ -226,6 +226,20 @@ describe('-object strings', () => {
     expect(err.phase).toBe('parse');
   });
 
+  it('keeps the short-form boolean warnings, also on the error that follows them', async () => {
+    const ok = parseObjectOption('dummy,id=w1,bv');
+    expect(ok).toMatchObject({
+      kind: 'options',
+      warnings: ["short-form boolean option 'bv' deprecated", 'Please use bv=on instead'],
+    });
+    const err = await rejection(userCreatableProcessCmdline('dummy,id=w2,size'));
+    expect(err.message).toBe("Parameter 'size' expects a uint64 value");
+    expect((err as unknown as { warnings: string[] }).warnings).toEqual([
+      "short-form boolean option 'size' deprecated",
+      'Please use size=on instead',
+    ]);
+  });
+
   it('reports creation errors with phase create', async () => {
     const err = await rejection(userCreatableProcessCmdline('{"qom-type":"dummy","id":"a,b"}'));
     expect(err.message).toBe("Parameter 'id' expects an identifier");

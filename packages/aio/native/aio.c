@@ -73,6 +73,8 @@ typedef struct {
   size_t nfds, capfds;
   int polls_active;
   double epoll_waits, blocking_waits, eventfd_writes, poll_callbacks, timerfd_sets;
+  double drive_waits, drive_batches, drive_returns;
+  int drives_active;
 } inst_t;
 
 static inst_t *get_inst(napi_env env) {
@@ -583,6 +585,168 @@ static napi_value js_poll_ref(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The driven loop: a native loop in a uv_prepare callback                   */
+
+/* In the prepare phase libuv's own timeout is exact (uv_backend_timeout).
+ * The callback blocks in epoll_wait on a private set holding the context's
+ * epoll fd and libuv's backend fd, with libuv's timeout; when the context's
+ * set is ready it calls the JS dispatch once (a top-level callback, so
+ * nextTicks and microtasks run after it), and it returns to libuv as soon as
+ * libuv has work: its fd is ready or its timeout expired. Node wakes a
+ * worker's loop through the backend fd to terminate it, so terminate() and
+ * process exit are never held up. */
+typedef struct {
+  uv_prepare_t handle;
+  napi_env env;
+  inst_t *inst;
+  napi_ref cb;
+  napi_async_context actx;
+  napi_async_cleanup_hook_handle hook;
+  int ctx_fd, set_fd, uv_fd;
+  int closing, teardown, in_callback;
+} drive_t;
+
+static void drive_on_close(uv_handle_t *h) {
+  drive_t *d = (drive_t *)h->data;
+  if (!d->teardown) {
+    napi_delete_reference(d->env, d->cb);
+    napi_async_destroy(d->env, d->actx);
+  }
+  if (d->set_fd >= 0) close(d->set_fd);
+  d->inst->drives_active--;
+  napi_remove_async_cleanup_hook(d->hook);
+  free(d);
+}
+
+static void drive_close(drive_t *d) {
+  if (d->closing) return;
+  d->closing = 1;
+  uv_prepare_stop(&d->handle);
+  uv_close((uv_handle_t *)&d->handle, drive_on_close);
+}
+
+static void drive_cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  drive_t *d = arg;
+  d->teardown = 1;
+  if (!d->closing) drive_close(d);
+}
+
+static int drive_call(drive_t *d) {
+  napi_env env = d->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
+  napi_value cb, recv, result;
+  int rc = 0;
+  d->in_callback = 1;
+  if (napi_get_reference_value(env, d->cb, &cb) == napi_ok && cb != NULL && napi_get_global(env, &recv) == napi_ok) {
+    napi_status st = napi_make_callback(env, d->actx, recv, cb, 0, NULL, &result);
+    if (st == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+      rc = -1;
+    } else if (st != napi_ok) {
+      rc = -1; /* e.g. the environment is terminating */
+    }
+  }
+  d->in_callback = 0;
+  napi_close_handle_scope(env, scope);
+  return rc;
+}
+
+static void drive_on_prepare(uv_prepare_t *h) {
+  drive_t *d = (drive_t *)h->data;
+  uv_loop_t *loop = h->loop;
+  while (!d->closing) {
+    int timeout = uv_backend_timeout(loop);
+    struct epoll_event evs[2];
+    if (timeout != 0) d->inst->drive_waits++;
+    int n = epoll_wait(d->set_fd, evs, 2, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    int ctx_ready = 0, uv_ready = 0;
+    for (int i = 0; i < n; i++) {
+      if (evs[i].data.fd == d->ctx_fd)
+        ctx_ready = 1;
+      else
+        uv_ready = 1;
+    }
+    if (ctx_ready) {
+      d->inst->drive_batches++;
+      if (drive_call(d) != 0) break;
+    }
+    if (uv_ready || n == 0) break;
+  }
+  /* The wait may have been long: libuv must not compute its poll timeout
+   * from a stale loop time. */
+  uv_update_time(loop);
+  d->inst->drive_returns++;
+}
+
+/* driveStart(ctxEpfd, cb) -> handle | -errno. */
+static napi_value js_drive_start(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t fd;
+  if (!arg_int(env, argv[0], &fd)) return NULL;
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  drive_t *d = calloc(1, sizeof *d);
+  if (d == NULL) return num(env, -(double)ENOMEM);
+  d->env = env;
+  d->inst = get_inst(env);
+  d->ctx_fd = fd;
+  d->uv_fd = uv_backend_fd(loop);
+  d->set_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (d->set_fd < 0) {
+    int e = errno;
+    free(d);
+    return num(env, -(double)e);
+  }
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  int rc = epoll_ctl(d->set_fd, EPOLL_CTL_ADD, fd, &ev);
+  if (rc == 0) {
+    ev.data.fd = d->uv_fd;
+    rc = epoll_ctl(d->set_fd, EPOLL_CTL_ADD, d->uv_fd, &ev);
+  }
+  if (rc != 0) {
+    int e = errno;
+    close(d->set_fd);
+    free(d);
+    return num(env, -(double)e);
+  }
+  uv_prepare_init(loop, &d->handle);
+  d->handle.data = d;
+  napi_value name;
+  napi_create_string_utf8(env, "loop:aio:driven", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &d->actx);
+  napi_create_reference(env, argv[1], 1, &d->cb);
+  napi_add_async_cleanup_hook(env, drive_cleanup_hook, d, &d->hook);
+  d->inst->drives_active++;
+  uv_prepare_start(&d->handle, drive_on_prepare);
+  napi_value ext;
+  CHECK(napi_create_external(env, d, NULL, NULL, &ext));
+  return ext;
+}
+
+/* driveStop(handle): stops the driven loop (also from inside its callback). */
+static napi_value js_drive_stop(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  void *p = NULL;
+  if (napi_get_value_external(env, argv[0], &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected a drive handle");
+    return NULL;
+  }
+  drive_close((drive_t *)p);
+  return NULL;
+}
+
 /* uvBackendFd() -> the calling thread's libuv backend fd (its epoll fd). It
  * becomes readable whenever libuv has work, including the async wake-up Node
  * sends to stop a worker, so a blocking wait that includes it can be
@@ -684,6 +848,10 @@ static napi_value js_counters(napi_env env, napi_callback_info info) {
   set_num(env, o, "eventfdWrites", in->eventfd_writes);
   set_num(env, o, "pollCallbacks", in->poll_callbacks);
   set_num(env, o, "timerfdSets", in->timerfd_sets);
+  set_num(env, o, "drivesActive", in->drives_active);
+  set_num(env, o, "driveWaits", in->drive_waits);
+  set_num(env, o, "driveBatches", in->drive_batches);
+  set_num(env, o, "driveReturns", in->drive_returns);
   set_num(env, o, "processEventfdWrites", (double)atomic_load(&g_eventfd_writes));
   return o;
 }
@@ -717,6 +885,8 @@ static const export_t exports_table[] = {
     {"pollStop", js_poll_stop},
     {"pollRef", js_poll_ref},
     {"uvBackendFd", js_uv_backend_fd},
+    {"driveStart", js_drive_start},
+    {"driveStop", js_drive_stop},
     {"gettid", js_gettid},
     {"setThreadName", js_set_thread_name},
     {"getThreadName", js_get_thread_name},

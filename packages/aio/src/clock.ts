@@ -46,6 +46,9 @@ export type Scale = (typeof Scale)[keyof typeof Scale];
  * VIRTUAL parameters above it are clamped to it. HOST values (about 1.8e18
  * today) are beyond it anyway; they are clamped to 2^63 and have the
  * double's resolution (256 ns at today's dates).
+ *
+ * @qemu none (QEMU keeps int64 nanoseconds)
+ * @since 0.1.0
  */
 export const MAX_NS = Number.MAX_SAFE_INTEGER;
 const MAX_HOST_NS = 2 ** 63;

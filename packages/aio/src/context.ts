@@ -34,6 +34,7 @@ import {
 } from './errors.js';
 import { BH_DELETED, BH_ONESHOT, BH_SCHEDULED, BhList, type BhState } from './internal/bh-list.js';
 import {
+  CALL_PENDING,
   CONTROL_WORDS,
   DESTROYED,
   NOTIFIED,
@@ -45,6 +46,8 @@ import {
 import { check, native, type PollHandle } from './native.js';
 import type { EventNotifier } from './notifier.js';
 import { ContextHandle, type RemoteBhToken } from './handle.js';
+import { CallInbox, createCallArea } from './call.js';
+import type { Ring } from './ring.js';
 import { adjustPollNs, type PollParams } from './polling.js';
 import { Timer, TimerList } from './timer.js';
 import { pollBeginChannel, pollEndChannel, pollGrowChannel, pollShrinkChannel } from './trace.js';
@@ -52,6 +55,14 @@ import { pollBeginChannel, pollEndChannel, pollGrowChannel, pollShrinkChannel } 
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLET, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } =
   native.constants;
 const READ_EVENTS = EPOLLIN | EPOLLHUP | EPOLLERR;
+
+/**
+ * Items one ring dispatch takes when aio-max-batch is 0.
+ *
+ * @qemu none
+ * @since 0.1.0
+ */
+export const RING_DEFAULT_BATCH = 1024;
 const WRITE_EVENTS = EPOLLOUT | EPOLLERR;
 
 
@@ -94,26 +105,46 @@ export interface EventNotifierHandler {
   readonly pollReady?: (n: EventNotifier) => void;
 }
 
-/** Options of `setPollParams`; omitted fields keep their value. @since 0.1.0 */
+/**
+ * Options of `setPollParams`; omitted fields keep their value.
+ *
+ * @qemu aio_context_set_poll_params (max_ns, grow, shrink)
+ * @since 0.1.0
+ */
 export interface PollParamsInput {
   readonly maxNs?: number;
   readonly grow?: number;
   readonly shrink?: number;
 }
 
-/** Options of `setAioParams`. @since 0.1.0 */
+/**
+ * Options of `setAioParams`.
+ *
+ * @qemu aio_context_set_aio_params (max_batch)
+ * @since 0.1.0
+ */
 export interface AioParams {
   /** Maximum requests an engine submits in one batch; 0 = engine default. */
   readonly maxBatch: number;
 }
 
-/** Options of `setThreadPoolParams`. @since 0.1.0 */
+/**
+ * Options of `setThreadPoolParams`.
+ *
+ * @qemu aio_context_set_thread_pool_params (min, max)
+ * @since 0.1.0
+ */
 export interface ThreadPoolParams {
   readonly min: number;
   readonly max: number;
 }
 
-/** What changed, as told to a params listener. @since 0.1.0 */
+/**
+ * What changed, as told to a params listener.
+ *
+ * @qemu none
+ * @since 0.1.0
+ */
 export type ParamsKind = 'poll' | 'aio' | 'thread-pool';
 
 /**
@@ -141,7 +172,12 @@ export interface AioContextStats {
   readonly fdDispatched: number;
 }
 
-/** Options of `new AioContext()`. @since 0.1.0 */
+/**
+ * Options of `new AioContext()`.
+ *
+ * @qemu none
+ * @since 0.1.0
+ */
 export interface AioContextOptions {
   /** A name for trace events and errors. */
   readonly name?: string;
@@ -246,6 +282,11 @@ export class AioContext {
   readonly #remoteSlots: Array<BhState | undefined> = [];
   readonly #remoteFree: number[] = [];
   #handle: ContextHandle | null = null;
+  /** The counters of `stats`, published after each iteration for ContextHandle.stats. */
+  readonly #sharedStats = new Float64Array(new SharedArrayBuffer(8 * 8));
+  #calls: CallInbox | null = null;
+  readonly #ringBhs = new Map<number, BH>();
+  readonly #rings = new Map<number, { ring: Ring; again: BH }>();
   readonly #out = new Int32Array(256);
   readonly #handlers = new Map<number, FdRecord>();
   #pollList: FdRecord[] = [];
@@ -275,6 +316,12 @@ export class AioContext {
 
   // attached mode
   #pollHandle: PollHandle | null = null;
+  #driven = false;
+  /** Driven mode: when the last busy-poll/block phase began (-1: none). */
+  #drivenPollStart = -1;
+  /** Driven mode: handlers found ready by busy-polling, dispatched next. */
+  #carryReady: FdRecord[] = [];
+  #destroyPending = false;
   #refd = true;
   #dispatching = false;
   #armedDeadline = -1;
@@ -377,7 +424,7 @@ export class AioContext {
 
   /** Whether the context is attached to this thread's libuv loop. */
   get attached(): boolean {
-    return this.#pollHandle !== null;
+    return this.#pollHandle !== null && !this.#driven;
   }
 
   /** The epoll fd (for diagnostics and the driven loop). */
@@ -409,6 +456,20 @@ export class AioContext {
       timersDispatched: timers,
       fdDispatched: this.#fdDispatched,
     };
+  }
+
+  #publishStats(): void {
+    const s = this.#sharedStats;
+    let timers = 0;
+    for (const l of this.#timers) timers += l.dispatched;
+    s[0] = this.#pollNs;
+    s[1] = this.#pollHits;
+    s[2] = this.#pollMisses;
+    s[3] = this.#blockingWaits;
+    s[4] = this.#iterations;
+    s[5] = this.#bh.dispatched;
+    s[6] = timers;
+    s[7] = this.#fdDispatched;
   }
 
   /** Current poll parameters. */
@@ -529,18 +590,31 @@ export class AioContext {
    */
   handle(): ContextHandle {
     this.#assertHome('handle');
-    this.#handle ??= new ContextHandle({
-      type: 'loop-aio-context-handle',
-      name: this.name,
-      notifierFd: this.#notifierFd,
-      control: this.#control.buffer as SharedArrayBuffer,
-      bits: this.#remoteBits.buffer as SharedArrayBuffer,
-    });
+    if (this.#handle === null) {
+      this.#calls = new CallInbox(createCallArea());
+      this.#handle = new ContextHandle({
+        type: 'loop-aio-context-handle',
+        name: this.name,
+        notifierFd: this.#notifierFd,
+        control: this.#control.buffer as SharedArrayBuffer,
+        bits: this.#remoteBits.buffer as SharedArrayBuffer,
+        calls: this.#calls.area,
+        stats: this.#sharedStats.buffer as SharedArrayBuffer,
+      });
+    }
     return this.#handle;
+  }
+
+  /** Starts the calls queued by other threads (their results are sent back asynchronously). */
+  #drainCalls(): void {
+    if (this.#calls === null || Atomics.load(this.#control, CALL_PENDING) === 0) return;
+    Atomics.store(this.#control, CALL_PENDING, 0);
+    this.#calls.drain();
   }
 
   /** Moves remote schedules into the local BH queue. */
   #drainRemote(): void {
+    this.#drainCalls();
     if (Atomics.load(this.#control, REMOTE_PENDING) === 0) return;
     Atomics.store(this.#control, REMOTE_PENDING, 0);
     const bits = this.#remoteBits;
@@ -691,6 +765,73 @@ export class AioContext {
     this.#handlers.set(r.fd, rec);
   }
 
+  /**
+   * Makes this context the consumer of `ring` (or stops, with `null`):
+   * `onItems(items, count)` receives batches of up to aio-max-batch items
+   * (1024 when it is 0) as a view valid only during the call. The ring's
+   * doorbell is a read handler and its non-empty check a poll handler, so
+   * adaptive polling picks items up without a system call, and producers
+   * ring the doorbell only when this context may sleep.
+   *
+   * @qemu none (the shape of a virtqueue handler with notification suppression)
+   */
+  setRingHandler(ring: Ring, onItems: ((items: Int32Array, count: number) => void) | null): void {
+    this.#assertHome('setRingHandler');
+    this.#ringBhs.get(ring.notifierFd)?.delete();
+    this.#ringBhs.delete(ring.notifierFd);
+    this.#rings.delete(ring.notifierFd);
+    if (onItems === null) {
+      ring.disarm();
+      this.setFdHandler(ring.notifierFd, null);
+      return;
+    }
+    let scratch = new Int32Array(0);
+    const drain = (): void => {
+      const max = this.#aioMaxBatch > 0 ? Math.min(this.#aioMaxBatch, 65536) : RING_DEFAULT_BATCH;
+      if (scratch.length < max * ring.slotWords) scratch = new Int32Array(max * ring.slotWords);
+      const n = ring.take(scratch, max);
+      if (n > 0) onItems(scratch.subarray(0, n * ring.slotWords), n);
+    };
+    // More than one batch waiting: come back at the next BH round.
+    const again = this.bhNew(() => consume(), 'ring');
+    this.#ringBhs.set(ring.notifierFd, again);
+    this.#rings.set(ring.notifierFd, { ring, again });
+    // The doorbell is armed only right before the context may block
+    // (#armRings), so producers make no system call while it is awake.
+    const consume = (): void => {
+      drain();
+      if (ring.readable) again.schedule();
+    };
+    this.setFdHandler(ring.notifierFd, {
+      read: () => {
+        ring.drainDoorbell();
+        consume();
+      },
+      poll: () => ring.readable,
+      pollReady: consume,
+      pollBegin: () => ring.disarm(),
+      pollEnd: () => void ring.arm(),
+    });
+    if (ring.arm()) again.schedule();
+  }
+
+  /**
+   * Before a possible sleep: arm every ring's doorbell, then look at each
+   * once more (pairs with the producer's publish-then-exchange in
+   * Ring.push). Returns true, with the ring's BH scheduled, if one has items.
+   */
+  #armRings(): boolean {
+    let ready = false;
+    for (const { ring, again } of this.#rings.values()) {
+      if (ring.arm()) {
+        ring.disarm();
+        again.schedule();
+        ready = true;
+      }
+    }
+    return ready;
+  }
+
   #addRecord(rec: FdRecord): void {
     const rc = native.epollCtl(this.#epfd, EPOLL_CTL_ADD, rec.fd, rec.events);
     if (rc < 0) throw new SystemCallError('epoll_ctl', -rc, rec.fd);
@@ -767,6 +908,7 @@ export class AioContext {
         }
       }
 
+      if (timeout !== 0 && this.#rings.size > 0 && this.#armRings()) timeout = 0;
       let counted = false;
       if (timeout !== 0) {
         Atomics.add(c, NOTIFY_ME, 2);
@@ -774,7 +916,11 @@ export class AioContext {
         if (Atomics.load(c, NOTIFIED) !== 0) timeout = 0;
       }
       try {
-        if (timeout !== 0 || this.#needWait()) {
+        // QEMU consults the back-end in a non-blocking poll only when some
+        // handler cannot poll. @loop also does a zero-timeout check when
+        // user handlers exist and busy-polling found nothing, so a context
+        // whose handlers all poll (rings) still sees their fds in poll(false).
+        if (timeout !== 0 || this.#needWait() || (this.#userHandlers > 0 && !progress)) {
           if (this.#pollStarted && this.#pollSetStarted(false, ready)) {
             timeout = 0;
             progress = true;
@@ -807,11 +953,15 @@ export class AioContext {
     } finally {
       this.#walking--;
       for (const r of ready) r.inReady = false;
+      if (this.#walking === 0) {
+        this.#publishStats();
+        if (this.#destroyPending) this.destroy();
+      }
     }
   }
 
   #computeTimeout(): number {
-    if (Atomics.load(this.#control, REMOTE_PENDING) !== 0) return 0;
+    if (Atomics.load(this.#control, REMOTE_PENDING) !== 0 || Atomics.load(this.#control, CALL_PENDING) !== 0) return 0;
     const bh = this.#bh.timeoutNs();
     if (bh === 0) return 0;
     return soonestTimeout(bh, this.timersDeadlineNs());
@@ -1021,8 +1171,13 @@ export class AioContext {
           timeout = 0;
         }
       }
-      elapsed = clockGetNs(clock) - start;
+      const now = clockGetNs(clock) - start;
+      // A stopped VIRTUAL poll clock (a test seam) that no callback moved
+      // would make this loop endless; treat it as a spent budget.
+      const stalled = now === elapsed && clock !== ClockType.REALTIME;
+      elapsed = now;
       budget = soonestTimeout(timeout, budget);
+      if (stalled) break;
     } while (elapsed < budget && !this.#needWait());
     if (found) this.#pollHits++;
     else this.#pollMisses++;
@@ -1051,7 +1206,10 @@ export class AioContext {
    */
   attach(): void {
     this.#assertHome('attach');
-    if (this.#pollHandle !== null) return;
+    if (this.#pollHandle !== null) {
+      if (!this.#driven) return;
+      this.detach();
+    }
     if (currentContext !== null && currentContext !== this) {
       throw new NoContextError(`AioContext '${currentContext.name}' already runs in this thread`);
     }
@@ -1064,8 +1222,51 @@ export class AioContext {
   }
 
   /**
-   * Takes the context off the libuv loop; it no longer dispatches on its own
-   * and is no longer the thread's current context.
+   * Runs the context as the thread's event loop, QEMU's `iothread_run`
+   * shaped for Node: a native loop in a libuv prepare callback blocks in
+   * epoll_wait on the context's set plus libuv's own backend fd (libuv's
+   * next timer bounds the wait; the context's deadlines arrive through its
+   * timerfd), calls into JavaScript once per batch of ready events, and
+   * returns to libuv only when libuv has work. Promises, `fs`, Node timers
+   * and MessagePort keep working; microtasks queued by handlers run before
+   * the loop blocks again; `worker.terminate()` and process exit interrupt
+   * the wait. Records the context as the thread's current one. The loop
+   * keeps the thread alive until `detach()` or `destroy()`.
+   *
+   * @qemu iothread_run (aio_poll(ctx, true) in a loop)
+   *
+   * **Details** Costs about half of attached mode per dispatched event
+   * (driven-loop-findings.md, Q1) and is meant for worker threads (IOThreads).
+   * @throws {NoContextError} `LOOP_ERR_NO_CONTEXT` if another context is
+   *   already current in this thread.
+   */
+  drive(): void {
+    this.#assertHome('drive');
+    if (this.#pollHandle !== null) {
+      if (this.#driven) return;
+      this.detach();
+    }
+    if (currentContext !== null && currentContext !== this) {
+      throw new NoContextError(`AioContext '${currentContext.name}' already runs in this thread`);
+    }
+    this.#uvSetMember(false);
+    const h = native.driveStart(this.#epfd, () => this.#onAttachedReadable());
+    if (typeof h === 'number') throw new SystemCallError('epoll_create1', -h);
+    this.#pollHandle = h;
+    this.#driven = true;
+    this.#refd = true;
+    currentContext = this;
+    this.#prepareAttached();
+  }
+
+  /** Whether the context runs in driven mode ({@link drive}). */
+  get driven(): boolean {
+    return this.#driven;
+  }
+
+  /**
+   * Takes the context off the libuv loop (attached or driven); it no longer
+   * dispatches on its own and is no longer the thread's current context.
    *
    * @qemu g_source_destroy
    */
@@ -1074,7 +1275,13 @@ export class AioContext {
     const h = this.#pollHandle;
     if (h === null) return;
     this.#pollHandle = null;
-    native.pollStop(h);
+    if (this.#driven) native.driveStop(h);
+    else native.pollStop(h);
+    this.#driven = false;
+    this.#drivenPollStart = -1;
+    for (const r of this.#carryReady) r.inReady = false;
+    this.#carryReady = [];
+    if (this.#pollStarted) this.#pollSetStarted(false, []);
     Atomics.and(this.#control, NOTIFY_ME, ~1);
     if (currentContext === this) currentContext = null;
     if (!this.#destroyed && this.#armedDeadline >= 0) {
@@ -1089,10 +1296,17 @@ export class AioContext {
     // "check": stop taking notifications by fd, accept the pending ones.
     Atomics.and(c, NOTIFY_ME, ~1);
     this.#notifyAccept();
+    if (this.#drivenPollStart >= 0) {
+      // Driven mode with polling: the time since prepare began is this
+      // iteration's block time (busy-polling included), as in aio_poll.
+      if (this.#pollMaxNs !== 0) this.#adjustPolling(clockGetNs(this.#pollClock) - this.#drivenPollStart);
+      this.#drivenPollStart = -1;
+    }
     this.#dispatching = true;
     this.#walking++;
     this.#iterations++;
-    const ready: FdRecord[] = [];
+    const ready: FdRecord[] = this.#carryReady;
+    this.#carryReady = [];
     try {
       this.#wait(0, ready);
       this.#drainRemote();
@@ -1104,7 +1318,9 @@ export class AioContext {
       for (const r of ready) r.inReady = false;
       this.#walking--;
       this.#dispatching = false;
-      this.#prepareAttached();
+      this.#publishStats();
+      if (this.#walking === 0 && this.#destroyPending) this.destroy();
+      else this.#prepareAttached();
     }
   }
 
@@ -1112,7 +1328,12 @@ export class AioContext {
   #prepareAttached(): void {
     if (this.#pollHandle === null || this.#destroyed) return;
     const c = this.#control;
+    if (this.#driven && this.#pollMaxNs !== 0 && this.#drivenPoll()) {
+      this.#updateRef();
+      return;
+    }
     Atomics.or(c, NOTIFY_ME, 1);
+    if (this.#rings.size > 0) this.#armRings();
     const timeout = this.#computeTimeout();
     if (timeout === 0 || Atomics.load(c, NOTIFIED) !== 0) {
       // Work is runnable now: come back after libuv's current turn.
@@ -1127,7 +1348,33 @@ export class AioContext {
     this.#updateRef();
   }
 
+  /**
+   * Driven mode, before blocking: busy-poll as aio_poll does (notifications
+   * meanwhile only set `notified`, which the notifier's poll callback
+   * reports), then leave poll mode with its final poll. Returns true, after
+   * queueing the ready handlers and writing the notifier so the native loop
+   * comes straight back, if anything was found.
+   */
+  #drivenPoll(): boolean {
+    this.#drivenPollStart = clockGetNs(this.#pollClock);
+    const ready: FdRecord[] = [];
+    const timeout = this.#computeTimeout();
+    if (timeout !== 0 && this.#pollList.length > 0 && !this.#needWait()) {
+      const maxNs = soonestTimeout(timeout, this.#pollNs);
+      if (maxNs > 0) {
+        this.#pollTimeout = timeout;
+        this.#runPollHandlers(maxNs, ready);
+      }
+    }
+    if (ready.length === 0 && this.#pollStarted) this.#pollSetStarted(false, ready);
+    if (ready.length === 0) return false;
+    this.#carryReady = ready;
+    native.eventfdWrite(this.#notifierFd);
+    return true;
+  }
+
   #updateRef(): void {
+    if (this.#driven) return;
     let want = this.#userHandlers > 0 || this.#bh.hasScheduled();
     if (!want) {
       const vrun = native.vclockRunning();
@@ -1140,7 +1387,8 @@ export class AioContext {
 
   #setRef(ref: boolean): void {
     this.#refd = ref;
-    if (this.#pollHandle !== null) native.pollRef(this.#pollHandle, ref);
+    // A driven loop always keeps its thread alive.
+    if (this.#pollHandle !== null && !this.#driven) native.pollRef(this.#pollHandle, ref);
   }
 
   // ---------------------------------------------------------------- destroy
@@ -1150,13 +1398,18 @@ export class AioContext {
    * its handlers and closes its fds. Idempotent. The user's fds stay open.
    *
    * @qemu aio_context_unref (finalize)
-   * @throws {LoopError} `LOOP_ERR_BUSY` when called from inside this context's own poll.
+   * **Details** Called from one of the context's own callbacks, it detaches
+   * at once and completes when the outermost dispatch returns.
    */
   destroy(): void {
     if (this.#destroyed) return;
     if (threadId !== this.#home) throw new WrongThreadError('destroy');
     if (this.#walking > 0) {
-      throw new LoopError('LOOP_ERR_BUSY', 'GenericError', `AioContext '${this.name}' cannot be destroyed while it polls`);
+      // Called from one of its own callbacks: detach now, finish when the
+      // outermost dispatch returns.
+      this.#destroyPending = true;
+      this.detach();
+      return;
     }
     this.detach();
     this.#destroyed = true;
@@ -1166,6 +1419,7 @@ export class AioContext {
     for (const r of this.#handlers.values()) r.deleted = true;
     this.#handlers.clear();
     this.#pollList = [];
+    this.#remoteSlots.length = 0;
     this.#userHandlers = 0;
     this.#pollDisableCnt = 0;
     native.vclockWatch(this.#notifierFd, false);

@@ -9,10 +9,20 @@
  * @module
  */
 
-/** The error classes QMP puts in `{"error": {"class": ...}}`. */
+/**
+ * The error classes QMP puts in `{"error": {"class": ...}}`.
+ *
+ * @qemu ErrorClass (qapi/error.h)
+ * @since 0.1.0
+ */
 export type QmpErrorClass = 'GenericError' | 'CommandNotFound' | 'DeviceNotFound';
 
-/** Fields that locate a failure, where known. */
+/**
+ * Fields that locate a failure, where known.
+ *
+ * @qemu none
+ * @since 0.1.0
+ */
 export interface LoopErrorFields {
   readonly cause?: unknown;
   readonly syscall?: string;

@@ -11,6 +11,8 @@
  *
  * @module
  */
+import { callInto } from './call.js';
+import type { AioContextStats } from './context.js';
 import { CONTROL_WORDS, DESTROYED, REMOTE_PENDING, notifyControl } from './internal/control.js';
 
 /**
@@ -32,6 +34,7 @@ export interface RemoteBhToken {
 /**
  * The plain form of a ContextHandle.
  *
+ * @qemu none
  * @since 0.1.0
  */
 export interface ContextHandleData {
@@ -40,6 +43,10 @@ export interface ContextHandleData {
   readonly notifierFd: number;
   readonly control: SharedArrayBuffer;
   readonly bits: SharedArrayBuffer;
+  /** Requests and replies of `call()`. */
+  readonly calls: SharedArrayBuffer;
+  /** The context's counters, published after each iteration (8 float64). */
+  readonly stats: SharedArrayBuffer;
 }
 
 const views = new WeakMap<SharedArrayBuffer, Int32Array>();
@@ -96,6 +103,8 @@ export class ContextHandle implements ContextHandleData {
   readonly notifierFd: number;
   readonly control: SharedArrayBuffer;
   readonly bits: SharedArrayBuffer;
+  readonly calls: SharedArrayBuffer;
+  readonly stats: SharedArrayBuffer;
 
   /** @internal Use {@link AioContext.handle} or {@link ContextHandle.from}. */
   constructor(data: ContextHandleData) {
@@ -103,6 +112,8 @@ export class ContextHandle implements ContextHandleData {
     this.notifierFd = data.notifierFd;
     this.control = data.control;
     this.bits = data.bits;
+    this.calls = data.calls;
+    this.stats = data.stats;
   }
 
   /**
@@ -126,7 +137,33 @@ export class ContextHandle implements ContextHandleData {
 
   /** The plain data (what `postMessage` carries). */
   get data(): ContextHandleData {
-    return { type: this.type, name: this.name, notifierFd: this.notifierFd, control: this.control, bits: this.bits };
+    return {
+      type: this.type,
+      name: this.name,
+      notifierFd: this.notifierFd,
+      control: this.control,
+      bits: this.bits,
+      calls: this.calls,
+      stats: this.stats,
+    };
+  }
+
+  /**
+   * The context's counters as of its last completed iteration (see
+   * {@link AioContext.stats}); readable from any thread.
+   */
+  readStats(): AioContextStats {
+    const s = new Float64Array(this.stats);
+    return {
+      pollNs: s[0]!,
+      pollHits: s[1]!,
+      pollMisses: s[2]!,
+      blockingWaits: s[3]!,
+      iterations: s[4]!,
+      bhsDispatched: s[5]!,
+      timersDispatched: s[6]!,
+      fdDispatched: s[7]!,
+    };
   }
 
   /** Whether the context has been destroyed. */
@@ -152,5 +189,27 @@ export class ContextHandle implements ContextHandleData {
    */
   scheduleRemoteBh(token: RemoteBhToken): void {
     scheduleRemoteBh(token);
+  }
+
+  /**
+   * Runs `exportName` of the ES module at `moduleUrl` in the context's home
+   * thread with `args` (structured-cloneable) and resolves with its result
+   * (awaited if it is a promise). A thrown error rejects the promise with an
+   * Error of the same name, message, stack and `code`. Requests and replies
+   * go through shared memory, not MessagePort.
+   *
+   * @qemu none (QEMU code calls across threads with aio_bh_schedule_oneshot + a wait)
+   *
+   * **Threads** Any thread, with or without an AioContext. The home context
+   * must be attached (or otherwise return to Node's loop): the call's
+   * module import and promise run there between dispatches.
+   *
+   * **Gotchas** One request may be at most about 256 KiB serialized; at most
+   * 8 threads can call into one context.
+   * @example
+   * const sum = await handle.call(new URL('./math.js', import.meta.url).href, 'add', 1, 2);
+   */
+  call(moduleUrl: string | URL, exportName: string, ...args: unknown[]): Promise<unknown> {
+    return callInto(this.calls, view(this.control), this.notifierFd, String(moduleUrl), exportName, args);
   }
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-export { AioContext, RemoteBH } from './context.js';
+export { AioContext, RemoteBH, RING_DEFAULT_BATCH } from './context.js';
 export { ContextHandle, scheduleRemoteBh } from './handle.js';
 export type { ContextHandleData, RemoteBhToken } from './handle.js';
 export type {
@@ -25,6 +25,8 @@ export { BH } from './bh.js';
 export { Timer, TimerList } from './timer.js';
 export { ClockType, Scale, MAX_NS, clockGetNs, soonestTimeout, timeoutNsToMs, virtualClock } from './clock.js';
 export { EventNotifier } from './notifier.js';
+export { Ring } from './ring.js';
+export type { RingData, RingKind, RingOptions } from './ring.js';
 export type { SharedEventNotifier } from './notifier.js';
 export { adjustPollNs, POLL_NS_INITIAL } from './polling.js';
 export type { PollParams } from './polling.js';

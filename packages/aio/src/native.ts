@@ -12,7 +12,12 @@
 import { createRequire } from 'node:module';
 import { NativeBackendUnavailableError, SystemCallError } from './errors.js';
 
-/** Counters kept by the addon for the calling thread (plus one process-wide total). */
+/**
+ * Counters kept by the addon for the calling thread (plus one process-wide total).
+ *
+ * @qemu none
+ * @since 0.1.0
+ */
 export interface NativeCounters {
   /** Distinct per Node environment (main thread, each worker). */
   readonly instanceId: number;
@@ -28,6 +33,14 @@ export interface NativeCounters {
   /** uv_poll callbacks delivered to this thread. */
   readonly pollCallbacks: number;
   readonly timerfdSets: number;
+  /** Driven loops not yet closed. */
+  readonly drivesActive: number;
+  /** Blocking waits inside the driven loop (native, in the uv_prepare callback). */
+  readonly driveWaits: number;
+  /** JS dispatches made by the driven loop (one per batch of ready events). */
+  readonly driveBatches: number;
+  /** Times the driven loop handed control back to libuv. */
+  readonly driveReturns: number;
   /** eventfd writes by all threads of the process. */
   readonly processEventfdWrites: number;
 }
@@ -58,6 +71,8 @@ export interface NativeAio {
   pollStop(h: PollHandle): void;
   pollRef(h: PollHandle, ref: boolean): void;
   uvBackendFd(): number;
+  driveStart(ctxEpfd: number, cb: () => void): PollHandle | number;
+  driveStop(h: PollHandle): void;
   gettid(): number;
   setThreadName(name: string): number;
   getThreadName(): string;

@@ -8,7 +8,12 @@ import { DestroyedError } from './errors.js';
 
 const kShared: unique symbol = Symbol('shared');
 
-/** The plain, transferable form of an EventNotifier (see {@link EventNotifier.share}). */
+/**
+ * The plain, transferable form of an EventNotifier (see {@link EventNotifier.share}).
+ *
+ * @qemu none
+ * @since 0.1.0
+ */
 export interface SharedEventNotifier {
   readonly fd: number;
   /** Int32 word 0: 1 once the owner has closed the notifier. */

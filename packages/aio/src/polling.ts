@@ -13,7 +13,12 @@
  * @module
  */
 
-/** The three tunables of adaptive polling. */
+/**
+ * The three tunables of adaptive polling.
+ *
+ * @qemu AioContext poll_max_ns, poll_grow, poll_shrink
+ * @since 0.1.0
+ */
 export interface PollParams {
   /** Upper bound of the polling window in ns; 0 disables polling. */
   readonly maxNs: number;
@@ -23,7 +28,12 @@ export interface PollParams {
   readonly shrink: number;
 }
 
-/** The first polling time after growing from 0. */
+/**
+ * The first polling time after growing from 0.
+ *
+ * @qemu none (the 4000 ns start of adjust_polling_time)
+ * @since 0.1.0
+ */
 export const POLL_NS_INITIAL = 4000;
 
 /**

@@ -12,15 +12,17 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } 
   return { promise, resolve };
 }
 
-describe('attach / detach', () => {
+describe.each(['attached', 'driven'] as const)('%s mode', (mode) => {
+  const run = (ctx: AioContext): void => (mode === 'attached' ? ctx.attach() : ctx.drive());
+
   it('records the current context; a second one in the thread throws', () => {
     expect(() => AioContext.current()).toThrow('no AioContext in this thread');
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     expect(AioContext.current()).toBe(ctx);
-    expect(ctx.attached).toBe(true);
+    expect(mode === 'attached' ? ctx.attached : ctx.driven).toBe(true);
     const other = newContext();
-    expect(() => other.attach()).toThrow(NoContextError);
+    expect(() => run(other)).toThrow(NoContextError);
     ctx.detach();
     expect(() => AioContext.current()).toThrow(NoContextError);
     try {
@@ -32,7 +34,7 @@ describe('attach / detach', () => {
 
   it('runs BHs from Node’s loop, and a BH scheduled by a microtask runs without another event', async () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     const done = deferred<string[]>();
     const order: string[] = [];
     const second = ctx.bhNew(() => {
@@ -52,7 +54,7 @@ describe('attach / detach', () => {
 
   it('an async fd handler that awaits fs and a Node timer finishes without a further event', async () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     const p = makePipe();
     const done = deferred<number>();
     ctx.setFdHandler(p.r, {
@@ -72,7 +74,7 @@ describe('attach / detach', () => {
 
   it('timers fire in attached mode through the timerfd, sub-millisecond deadlines included', async () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     const sets = nativeCounters().timerfdSets;
     for (const delayNs of [300_000, 2_000_000]) {
       const done = deferred<number>();
@@ -84,12 +86,13 @@ describe('attach / detach', () => {
     }
     // At least the 2 ms deadline went to the kernel through the timerfd.
     expect(nativeCounters().timerfdSets).toBeGreaterThan(sets);
+    if (mode === 'driven') expect(nativeCounters().driveWaits).toBeGreaterThan(0);
     ctx.detach();
   });
 
   it('timers re-armed from their own callback and equal deadlines, attached', async () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     const order: string[] = [];
     const done = deferred();
     let n = 0;
@@ -111,7 +114,7 @@ describe('attach / detach', () => {
 
   it('an event notifier set from a promise wakes the attached context', async () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     const e = new EventNotifier();
     const done = deferred();
     ctx.setEventNotifier(e, { read: (n) => (n.testAndClear(), done.resolve()) });
@@ -125,7 +128,7 @@ describe('attach / detach', () => {
 
   it('after detach the context no longer dispatches on its own; poll() still works', async () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     ctx.detach();
     let n = 0;
     ctx.bhScheduleOneshot(() => n++);
@@ -137,9 +140,9 @@ describe('attach / detach', () => {
 
   it('destroy() detaches', () => {
     const ctx = newContext();
-    ctx.attach();
+    run(ctx);
     ctx.destroy();
-    expect(ctx.attached).toBe(false);
+    expect(ctx.attached || ctx.driven).toBe(false);
     expect(() => AioContext.current()).toThrow(NoContextError);
     expect(() => ctx.poll(false)).toThrow('has been destroyed');
   });

@@ -61,7 +61,9 @@ describe('adaptive polling in a context', () => {
     virtualClock.set(0);
     const ctx = newContext({
       pollClock: ClockType.VIRTUAL,
-      beforeWait: () => void virtualClock.advance(waitNs.value),
+      beforeWait: (timeoutNs) => {
+        if (timeoutNs !== 0) virtualClock.advance(waitNs.value);
+      },
     });
     const e = new EventNotifier();
     let pollResult = false;

@@ -19,13 +19,18 @@ function softFdLimit(): number {
   return Number.isFinite(v) ? v : 1024;
 }
 
-function startWorker(workerData: Record<string, unknown>): { worker: Worker; ready: Promise<unknown> } {
+function startWorker(workerData: Record<string, unknown>): {
+  worker: Worker;
+  ready: Promise<unknown>;
+  exited: Promise<unknown>;
+} {
   const worker = new Worker(workerUrl, { workerData });
+  const exited = once(worker, 'exit');
   const ready = new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  return { worker, ready };
+  return { worker, ready, exited };
 }
 
 describe('resources', () => {
@@ -84,37 +89,36 @@ describe('resources', () => {
   });
 
   it('terminate() interrupts a worker blocked in poll(true)', async () => {
-    const { worker, ready } = startWorker({ scenario: 'blocked-poll' });
+    const { worker, ready, exited } = startWorker({ scenario: 'blocked-poll' });
     await ready;
     // Give it time to enter epoll_wait; then it must still be stoppable.
     await new Promise((r) => setTimeout(r, 20));
-    const exit = once(worker, 'exit');
     await worker.terminate();
-    await exit;
+    await exited;
   });
 
   it('advancing the VIRTUAL clock in one thread wakes a context blocked in another', async () => {
     virtualClock.pause();
     virtualClock.set(0);
-    const { worker, ready } = startWorker({ scenario: 'virtual-clock', expireNs: 1_000 });
+    const { worker, ready, exited } = startWorker({ scenario: 'virtual-clock', expireNs: 1_000 });
     await ready;
     const result = once(worker, 'message');
     await new Promise((r) => setTimeout(r, 10));
     virtualClock.advance(1_000);
     const [msg] = (await result) as [{ fired: number }];
     expect(msg.fired).toBe(1);
-    await once(worker, 'exit');
+    await exited;
   });
 
   it('an EventNotifier shared with a worker wakes its blocked context', async () => {
     const n = new EventNotifier();
-    const { worker, ready } = startWorker({ scenario: 'notify-wakes', notifier: n.share() });
+    const { worker, ready, exited } = startWorker({ scenario: 'notify-wakes', notifier: n.share() });
     await ready;
     const result = once(worker, 'message');
     n.set();
     const [msg] = (await result) as [{ reads: number }];
     expect(msg.reads).toBe(1);
-    await once(worker, 'exit');
+    await exited;
     n.close();
     expect(n.set()).toBe(false);
   });
@@ -136,4 +140,14 @@ describe('resources', () => {
       "LOOP_ERR_NO_NATIVE: @loop/aio needs Linux: epoll, eventfd and timerfd are not available on platform 'darwin'",
     );
   });
+
+  for (const how of ['exit', 'unref'] as const) {
+    it(`the process ends (${how === 'exit' ? 'process.exit()' : 'natural end, workers unref()d'}) while workers block in poll(true) and in a driven loop`, () => {
+      const script = new URL('./fixtures/exit-with-blocked-workers.mjs', import.meta.url);
+      const t0 = Date.now();
+      execFileSync(process.execPath, [script.pathname, how], { encoding: 'utf8', timeout: 20_000 });
+      // Not a timing assertion: a hang would have hit the 20 s timeout above.
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    });
+  }
 });

@@ -25,10 +25,16 @@
  *
  * @qemu softmmu/vl.c (qemu_init, object_option_parse, qemu_create_early_backends)
  */
-import { parseObjectOption, userCreatableAddType, type ObjectOptions } from '@loop/qom';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '@loop/iothread';
+import { initMainLoop } from '@loop/main-loop';
+import { objectDel, objectGetObjectsRoot, parseObjectOption, userCreatableAddType, type ObjectOptions } from '@loop/qom';
 import { UsageError } from './errors.js';
 import { Monitor, type ShutdownReason } from './monitor.js';
-import { helpText, parseCommandLine, type GivenOption } from './options.js';
+import { helpText, parseCommandLine, type CommandLine, type GivenOption } from './options.js';
+import { parseQmpAddress } from './qmp/address.js';
 import { loadPlugin } from './plugin.js';
 import { daemonVersion } from './version.js';
 
@@ -80,18 +86,19 @@ function warningsOf(err: unknown): readonly string[] {
  * @since 0.0.0
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  let commandLine;
+  let commandLine: CommandLine;
   try {
     commandLine = parseCommandLine(argv);
   } catch (err) {
     report(err instanceof UsageError ? err.location : undefined, messageOf(err));
     return 1;
   }
+  let privateDir: string | undefined;
   switch (commandLine.action) {
     case 'usage':
-      // No embedded default yet: it arrives with @loop/main-loop and @loop/iothread.
-      process.stderr.write(helpText());
-      return 1;
+      privateDir = mkdtempSync(join(tmpdir(), 'loopd-'));
+      commandLine = embeddedDefault(privateDir);
+      break;
     case 'help':
       process.stdout.write(helpText());
       return 0;
@@ -111,10 +118,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (commandLine.action !== 'run') return 1;
+  // The main loop exists before any object, as in qemu-system.
+  initMainLoop();
   const monitor = new Monitor();
   // Whatever ends the process (even an uncaught exception in a plugin), our socket files go with it.
   process.on('exit', () => {
     for (const server of monitor.servers) server.removeSocketFile();
+    if (privateDir !== undefined) rmSync(privateDir, { recursive: true, force: true });
   });
 
   for (const plugin of commandLine.plugins) {
@@ -145,11 +156,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   if (commandLine.qmp.length === 0) {
-    report(
-      undefined,
-      'no QMP monitor: add -qmp unix:PATH or -qmp tcp:[HOST]:PORT ' +
-        '(a default monitor arrives with @loop/main-loop and @loop/iothread)',
-    );
+    report(undefined, 'no QMP monitor: add -qmp unix:PATH or -qmp tcp:[HOST]:PORT (or run loopd without arguments)');
     return 1;
   }
 
@@ -172,6 +179,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
+  if (privateDir !== undefined) {
+    const socket = (commandLine.qmp[0]!.address as { path: string }).path;
+    process.stderr.write(
+      `${PROG}: QMP on ${socket}\n` +
+        `${PROG}: main-loop and iothread io0 are running; try: socat - UNIX-CONNECT:${socket} (then {"execute":"qmp_capabilities"}); Ctrl-C stops\n`,
+    );
+  }
+
   await new Promise<void>((resolve) => {
     monitor.once('shutdown', () => resolve());
     stopping = (why) => {
@@ -182,7 +197,35 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
   });
   await monitor.close();
+  await deleteObjects();
   return 0;
+}
+
+/**
+ * What `loopd` runs with no arguments: a main-loop, one iothread `io0`, and
+ * a QMP socket in a directory only this user can enter.
+ */
+function embeddedDefault(dir: string): CommandLine {
+  const object = (arg: string): GivenOption => ({ option: '-object', arg, location: `-object ${arg}` });
+  const qmp = `unix:${join(dir, 'qmp.sock')},server=on,wait=off`;
+  return {
+    action: 'run',
+    objects: [object('main-loop,id=main-loop'), object('iothread,id=io0')],
+    qmp: [{ option: '-qmp', arg: qmp, location: `-qmp ${qmp}`, address: parseQmpAddress(qmp) }],
+    plugins: [],
+  };
+}
+
+/** Deletes the deletable objects (iothreads join their threads), newest first, as finalization at exit. */
+async function deleteObjects(): Promise<void> {
+  const ids = [...objectGetObjectsRoot().children()].map((o) => o.id!).reverse();
+  for (const id of ids) {
+    try {
+      await objectDel(id);
+    } catch {
+      // main-loop and objects whose type refuses deletion stay until exit
+    }
+  }
 }
 
 main(process.argv.slice(2)).then(

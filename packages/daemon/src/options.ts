@@ -133,6 +133,10 @@ Options:
   -h, --help     print this help and exit
   --version      print the version and exit
 
+Without arguments, loopd runs its embedded default: a main-loop object, one
+iothread 'io0', and a QMP unix socket in a new private directory (mode 0700,
+socket 0600) whose path it prints to stderr; both are removed on exit.
+
 Every option may be written with one or two dashes. The QMP sockets are
 created only after every --plugin and -object succeeded. SIGINT and SIGTERM
 shut loopd down cleanly (exit status 0), as does the QMP command 'quit'.

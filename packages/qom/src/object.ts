@@ -294,6 +294,8 @@ export function markRoot(obj: QomObject): void {
 // `type` property, a class property of `object`.
 typeRegister({
   name: 'object',
+  // As in QEMU, `object` itself cannot be instantiated; its subclasses can.
+  abstract: true,
   instanceClass: QomObject,
   classInit: (klass) => {
     klass.propertyAdd({ name: 'type', type: 'string', get: (obj) => obj.typename });

@@ -68,7 +68,8 @@ describe('type registry', () => {
     expect(qomListTypes({ implements: 'no-such-type' })).toEqual([]);
     expect(qomListTypes({ implements: '' })).toEqual([]);
     const all = qomListTypes({ abstract: true });
-    expect(all).toContainEqual({ name: 'object' });
+    expect(all).toContainEqual({ name: 'object', abstract: true });
+    expect(qomListTypes()).not.toContainEqual(expect.objectContaining({ name: 'object' }));
     expect(all).toContainEqual({ name: 'interface', abstract: true });
     expect(all).toContainEqual({ name: 'user-creatable', abstract: true, parent: 'interface' });
     expect(qomListTypes()).not.toContainEqual(expect.objectContaining({ name: 'interface' }));

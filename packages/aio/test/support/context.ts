@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { AioContext, type AioContextOptions } from '../../src/index.js';
+import { AioContext, ClockType, Scale, clockGetNs, type AioContextOptions } from '../../src/index.js';
 
 const live = new Set<AioContext>();
 
@@ -65,4 +65,24 @@ export function makePipe(): Pipe {
       closeSync(w);
     },
   };
+}
+
+/**
+ * Blocks in ctx.poll(true) until `done()` holds, but never for good: a guard
+ * timer wakes the context every 50 ms, and after `limitMs` it throws, so a
+ * lost wake-up fails the test instead of hanging the run.
+ */
+export function pollUntil(ctx: AioContext, done: () => boolean, limitMs = 10_000): void {
+  const deadline = clockGetNs(ClockType.REALTIME) + limitMs * 1e6;
+  const guard = ctx.timerNew(ClockType.REALTIME, Scale.MS, () => {});
+  try {
+    while (!done()) {
+      const now = clockGetNs(ClockType.REALTIME);
+      if (now > deadline) throw new Error(`pollUntil: condition not met within ${limitMs} ms`);
+      if (!guard.pending) guard.modNs(now + 50e6);
+      ctx.poll(true);
+    }
+  } finally {
+    guard.del();
+  }
 }

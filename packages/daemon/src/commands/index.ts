@@ -6,6 +6,7 @@
 import type { Monitor } from '../monitor.js';
 import type { QmpCommandDef, QmpCommandTable } from '../qmp/dispatch.js';
 import { qmpCapabilities, queryCommands, quit } from './control.js';
+import { queryIothreads, xIothreadSetAffinity, xQueryAioStats } from './iothreads.js';
 import { objectAdd, objectDel } from './object.js';
 import { qomGet, qomList, qomListProperties, qomListTypes, qomSet } from './qom.js';
 import { queryName, queryStatus, queryVersion } from './status.js';
@@ -29,6 +30,9 @@ export const BUILTIN_COMMANDS: readonly QmpCommandDef<Monitor>[] = [
   qomSet,
   qomListTypes,
   qomListProperties,
+  queryIothreads,
+  xQueryAioStats,
+  xIothreadSetAffinity,
   quit,
 ];
 

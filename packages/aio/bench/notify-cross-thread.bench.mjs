@@ -1,0 +1,100 @@
+// Cross-thread wake: main thread -> worker -> main round trips, back to back.
+// Compares, in one run: remote BHs into a worker context (driven mode, a
+// poll(true) loop, and a poll(true) loop with poll-max-ns 32768 on both
+// sides) against an Atomics.wait/notify ping-pong (the blocking floor), a
+// MessagePort ping-pong, and a pure shared-memory spin (the polling floor).
+// Reported for threads pinned to different CPUs and to the same CPU; one way
+// is about RT/2. Read p50 ratios against the Atomics floor.
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { AioContext, thread } from '../dist/index.js';
+import { line, summary } from './lib.mjs';
+
+const url = new URL('./notify-cross-thread.worker.mjs', import.meta.url);
+const ROUNDS = 5000;
+const WARM = 500;
+
+async function atomicsOrSpin(mode, cpus) {
+  const sab = new SharedArrayBuffer(8);
+  const w = new Int32Array(sab);
+  const worker = new Worker(url, { workerData: { mode, sab, cpu: cpus[1] } });
+  await once(worker, 'online');
+  const rt = [];
+  for (let i = 1; i <= ROUNDS + WARM; i++) {
+    const t0 = process.hrtime.bigint();
+    Atomics.store(w, 0, i);
+    Atomics.notify(w, 0);
+    if (mode === 'atomics') {
+      while (Atomics.load(w, 1) !== i) Atomics.wait(w, 1, Atomics.load(w, 1), 1000);
+    } else while (Atomics.load(w, 1) !== i);
+    if (i > WARM) rt.push(Number(process.hrtime.bigint() - t0));
+  }
+  Atomics.store(w, 0, -1);
+  Atomics.notify(w, 0);
+  await once(worker, 'exit');
+  return summary(rt);
+}
+
+async function port(cpus) {
+  const worker = new Worker(url, { workerData: { mode: 'port', cpu: cpus[1] } });
+  await once(worker, 'online');
+  const rt = [];
+  for (let i = 1; i <= ROUNDS + WARM; i++) {
+    const t0 = process.hrtime.bigint();
+    worker.postMessage(i);
+    await once(worker, 'message');
+    if (i > WARM) rt.push(Number(process.hrtime.bigint() - t0));
+  }
+  worker.postMessage(-1);
+  await once(worker, 'exit');
+  return summary(rt);
+}
+
+async function remoteBh(mode, cpus) {
+  const ctx = new AioContext();
+  if (mode === 'poll-polling' || mode === 'driven-polling') ctx.setPollParams({ maxNs: 32768 });
+  let got = 0;
+  const pong = ctx.remoteBhNew(() => got++);
+  const worker = new Worker(url, { workerData: { mode, pong: pong.token, cpu: cpus[1] } });
+  const exited = once(worker, 'exit');
+  const [{ ping, quit }] = await once(worker, 'message');
+  const { scheduleRemoteBh } = await import('../dist/index.js');
+  await new Promise((r) => setTimeout(r, 20));
+  const rt = [];
+  for (let i = 1; i <= ROUNDS + WARM; i++) {
+    const t0 = process.hrtime.bigint();
+    scheduleRemoteBh(ping);
+    while (got < i) ctx.poll(true);
+    if (i > WARM) rt.push(Number(process.hrtime.bigint() - t0));
+  }
+  scheduleRemoteBh(quit);
+  await exited;
+  ctx.destroy();
+  return summary(rt);
+}
+
+export async function run() {
+  console.log('\n## notify-cross-thread (round trips, µs)');
+  const all = thread.affinity;
+  const placements = all.length >= 2 ? [['cross CPU', [all[0], all[1]]], ['same CPU', [all[0], all[0]]]] : [['one CPU', [all[0], all[0]]]];
+  for (const [label, cpus] of placements) {
+    thread.setAffinity([cpus[0]]);
+    const res = {
+      'Atomics.wait/notify (floor)': await atomicsOrSpin('atomics', cpus),
+      'MessagePort': await port(cpus),
+      'remote BH -> driven context': await remoteBh('driven', cpus),
+      'remote BH -> poll(true) loop': await remoteBh('poll', cpus),
+      'remote BH, poll-max-ns 32768 (poll loops)': await remoteBh('poll-polling', cpus),
+      'remote BH, poll-max-ns 32768 (driven worker)': await remoteBh('driven-polling', cpus),
+      'shared-memory spin (polling floor)': await atomicsOrSpin('spin', cpus),
+    };
+    console.log(`-- ${label}`);
+    const floor = res['Atomics.wait/notify (floor)'].p50;
+    for (const [k, v] of Object.entries(res)) {
+      line(`${k}`, `${(v.p50 / 1000).toFixed(2)} / ${(v.p99 / 1000).toFixed(1)}`, 'p50/p99', `x${(v.p50 / floor).toFixed(2)} of Atomics`);
+    }
+  }
+  thread.setAffinity(all);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

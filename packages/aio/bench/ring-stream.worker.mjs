@@ -1,0 +1,33 @@
+// The worker side of ring-stream.bench.mjs: a driven context consuming a
+// ring, or a MessagePort receiver; acknowledges the total through shared memory.
+import { parentPort, workerData } from 'node:worker_threads';
+import { AioContext, Ring, thread } from '../dist/index.js';
+
+if (workerData.cpu !== undefined) thread.setAffinity([workerData.cpu]);
+
+const done = new Int32Array(workerData.done);
+if (workerData.mode === 'ring') {
+  const ctx = new AioContext();
+  const ring = Ring.from(workerData.ring);
+  let got = 0;
+  ctx.setRingHandler(ring, (_items, n) => {
+    got += n;
+    if (got >= workerData.total) {
+      Atomics.store(done, 0, got);
+      Atomics.notify(done, 0);
+      ctx.setRingHandler(ring, null);
+      ctx.destroy();
+      parentPort.close();
+    }
+  });
+  ctx.drive();
+} else {
+  let got = 0;
+  parentPort.on('message', () => {
+    if (++got >= workerData.total) {
+      Atomics.store(done, 0, got);
+      Atomics.notify(done, 0);
+      parentPort.close();
+    }
+  });
+}

@@ -1,0 +1,187 @@
+// ContextHandle and remote BHs: cross-thread scheduling through shared memory.
+import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { ContextHandle, nativeCounters, scheduleRemoteBh } from '../src/index.js';
+import { newContext, pollUntil } from './support/context.js';
+
+const workerUrl = new URL('./fixtures/worker.mjs', import.meta.url);
+
+describe('ContextHandle', () => {
+  it('is plain data: survives structured clone and is rebuilt by from()', () => {
+    const ctx = newContext();
+    const h = ctx.handle();
+    expect(ctx.handle()).toBe(h);
+    const copy = ContextHandle.from(structuredClone(h));
+    expect(copy).toBeInstanceOf(ContextHandle);
+    expect(copy.notifierFd).toBe(ctx.notifierFd);
+    // Shared memory, not a copy: a write through one view shows in the other.
+    new Int32Array(copy.control)[7] = 42;
+    expect(new Int32Array(h.control)[7]).toBe(42);
+    new Int32Array(copy.control)[7] = 0;
+    expect(copy.destroyed).toBe(false);
+    ctx.destroy();
+    expect(copy.destroyed).toBe(true);
+    expect(copy.notify()).toBe(false);
+    expect(() => ContextHandle.from({} as never)).toThrow(TypeError);
+  });
+
+  it('readStats() shows the counters of the last completed iteration', () => {
+    const ctx = newContext();
+    const h = ContextHandle.from(structuredClone(ctx.handle()));
+    ctx.bhScheduleOneshot(() => {});
+    ctx.poll(false);
+    expect(h.readStats()).toEqual(ctx.stats);
+    expect(h.readStats().bhsDispatched).toBe(1);
+    expect(h.readStats().iterations).toBe(1);
+  });
+
+  it('notify() from a handle writes no eventfd while the context is awake', () => {
+    const ctx = newContext();
+    const h = ctx.handle();
+    const writes = nativeCounters().eventfdWrites;
+    expect(h.notify()).toBe(false);
+    expect(h.notify()).toBe(false);
+    expect(nativeCounters().eventfdWrites).toBe(writes);
+    // ... but the notification is not lost: the next blocking poll does not sleep.
+    expect(ctx.poll(true)).toBe(false);
+  });
+
+  it('remote BHs: coalesce, run on the home thread, not after delete', () => {
+    const ctx = newContext();
+    let n = 0;
+    const rbh = ctx.remoteBhNew(() => n++);
+    scheduleRemoteBh(rbh.token);
+    scheduleRemoteBh(structuredClone(rbh.token));
+    expect(n).toBe(0);
+    expect(ctx.poll(false)).toBe(true);
+    expect(n).toBe(1);
+    expect(ctx.poll(false)).toBe(false);
+    scheduleRemoteBh(rbh.token);
+    rbh.delete();
+    rbh.delete();
+    expect(ctx.poll(false)).toBe(false);
+    expect(n).toBe(1);
+    // The slot is reused by the next remote BH.
+    const again = ctx.remoteBhNew(() => {});
+    expect(again.token.index).toBe(rbh.token.index);
+    // Scheduling after the context is destroyed does nothing.
+    ctx.destroy();
+    scheduleRemoteBh(again.token);
+  });
+
+  it('N threads x M remote schedules: the BH runs at least once after each thread’s last schedule, no MessagePort message', async () => {
+    const N = 3;
+    const M = 10_000;
+    const ctx = newContext();
+    const seq = new SharedArrayBuffer(4 * 2 * N);
+    const seqs = new Int32Array(seq);
+    let runs = 0;
+    let sawFinal = false;
+    const rbh = ctx.remoteBhNew(() => {
+      runs++;
+      let final = true;
+      // Each worker stores M just before its last schedule, so a run that
+      // sees M everywhere ran after every thread's last schedule.
+      for (let i = 0; i < N; i++) if (Atomics.load(seqs, i) !== M) final = false;
+      if (final) sawFinal = true;
+    });
+    const workers = Array.from({ length: N }, (_, index) => {
+      const w = new Worker(workerUrl, {
+        workerData: { scenario: 'remote-bh', token: rbh.token, handle: ctx.handle(), seq, index, m: M, doneBase: N },
+      });
+      return { w, result: once(w, 'message'), exit: once(w, 'exit') };
+    });
+    // Block in the home thread until every worker is done and a run saw it.
+    pollUntil(ctx, () => sawFinal);
+    const results = (await Promise.all(workers.map((x) => x.result))).map(([m]) => m as { posted: number });
+    for (const r of results) expect(r.posted).toBe(0);
+    expect(runs).toBeGreaterThanOrEqual(1);
+    expect(runs).toBeLessThanOrEqual(N * M);
+    await Promise.all(workers.map((x) => x.exit));
+  });
+});
+
+describe('ContextHandle.call', () => {
+  const callee = new URL('./fixtures/callee.mjs', import.meta.url).href;
+
+  it('runs an export in the home thread and resolves with its result (same thread)', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const h = ctx.handle();
+    expect(await h.call(callee, 'double', 21)).toBe(42);
+    expect(await h.call(callee, 'later', 5)).toEqual({ x: 5, threadId: 0 });
+    ctx.detach();
+  });
+
+  it('errors keep name, message, stack and code; a missing export is an error too', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const h = ctx.handle();
+    const err = (await h.call(callee, 'fail', 'boom').catch((e: unknown) => e)) as Error & { code?: string };
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toBe('boom');
+    expect(err.code).toBe('E_CALLEE');
+    expect(err.stack).toContain('callee.mjs');
+    const missing = (await h.call(callee, 'nope').catch((e: unknown) => e)) as Error & { code?: string };
+    expect(missing.code).toBe('LOOP_ERR_NO_EXPORT');
+    expect(missing.message).toBe(`${callee} has no exported function 'nope'`);
+    const unclonable = await h.call(callee, 'double', () => 1).catch((e: unknown) => e);
+    expect(unclonable).toBeInstanceOf(Error);
+    ctx.detach();
+    ctx.destroy();
+    const gone = (await h.call(callee, 'double', 1).catch((e: unknown) => e)) as { code?: string };
+    expect(gone.code).toBe('LOOP_ERR_DESTROYED');
+  });
+
+  it('a worker makes 10k calls into the main thread with no MessagePort message; main calls back into the worker', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const calleeModule = (await import(callee)) as { calls: number };
+    const before = calleeModule.calls;
+    const M = 10_000;
+    const w = new Worker(workerUrl, { workerData: { scenario: 'call-main', handle: ctx.handle(), callee, m: M } });
+    const exited = once(w, 'exit');
+    const [msg] = (await once(w, 'message')) as [
+      { posted: number; sum: number; failed: { message: string; code: string; stack: string }; remote: number; handle: unknown },
+    ];
+    expect(msg.posted).toBe(0);
+    expect(msg.sum).toBe((M * (M - 1)) / 2 * 2);
+    expect(calleeModule.calls - before).toBe(M);
+    expect(msg.failed.message).toBe('from main');
+    expect(msg.failed.code).toBe('E_CALLEE');
+    expect(msg.remote).toBe(0); // it ran in the main thread
+    const workerHandle = ContextHandle.from(msg.handle as never);
+    expect(await workerHandle.call(callee, 'whereAmI')).toBe(w.threadId);
+    expect(await workerHandle.call(callee, 'double', 4)).toBe(8);
+    w.postMessage('stop');
+    await exited;
+    ctx.detach();
+  });
+});
+
+describe('ContextHandle.call, N threads x M calls', () => {
+  const callee = new URL('./fixtures/callee.mjs', import.meta.url).href;
+
+  it('3 threads x 2000 calls: each call runs exactly once and gets its own result', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const calleeModule = (await import(callee)) as { calls: number };
+    const before = calleeModule.calls;
+    const N = 3;
+    const M = 2000;
+    const workers = Array.from({ length: N }, () => {
+      const w = new Worker(workerUrl, { workerData: { scenario: 'call-main', handle: ctx.handle(), callee, m: M } });
+      return { w, exited: once(w, 'exit'), msg: once(w, 'message') };
+    });
+    for (const { w, msg } of workers) {
+      const [m] = (await msg) as [{ posted: number; sum: number }];
+      expect(m.posted).toBe(0);
+      expect(m.sum).toBe(M * (M - 1));
+      w.postMessage('stop');
+    }
+    await Promise.all(workers.map((x) => x.exited));
+    expect(calleeModule.calls - before).toBe(N * M);
+    ctx.detach();
+  });
+});

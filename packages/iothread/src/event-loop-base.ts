@@ -127,6 +127,19 @@ export abstract class EventLoopBase extends QomObject implements UserCreatable {
   }
 
   /**
+   * Checks the stored thread-pool pair with the rule a context applies
+   * (`bad thread-pool-min/thread-pool-max values`) without applying it.
+   */
+  protected checkThreadPoolPair(): void {
+    const min = this.#threadPoolMin;
+    const max = this.#threadPoolMax;
+    const INT_MAX = 2147483647;
+    if (min > max || max <= 0 || min < 0 || min > INT_MAX || max > INT_MAX) {
+      throw new InvalidParameterError('bad thread-pool-min/thread-pool-max values');
+    }
+  }
+
+  /**
    * Applies `aio-max-batch` and the thread-pool pair to a context, with the
    * context's checks (`bad thread-pool-min/thread-pool-max values`): the
    * work of QEMU's update_params for both iothread and main-loop.

@@ -12,8 +12,9 @@
  * initialises the main loop.
  *
  * Unlike QEMU, a second main-loop's property writes are not applied to the
- * main context before its creation fails: they fail with the singleton error
- * at once, so a refused object cannot change the live one's context.
+ * main context before its creation fails; they are only checked, so the
+ * errors and their order are QEMU's (a bad pool pair, then a duplicate id,
+ * then the singleton rule) while the live context keeps its values.
  */
 import { InvalidParameterError, typeRegister } from '@loop/qom';
 import { EventLoopBase } from '@loop/iothread';
@@ -31,7 +32,13 @@ function singletonError(): InvalidParameterError {
  */
 export class MainLoop extends EventLoopBase {
   protected override updateParams(): void {
-    if (singleton && singleton !== this) throw singletonError();
+    if (singleton && singleton !== this) {
+      // QEMU applies a second main-loop's writes to the main context and
+      // fails later (duplicate id, then the singleton rule). We give the
+      // same errors in the same order but leave the live context alone.
+      this.checkThreadPoolPair();
+      return;
+    }
     this.applyLoopParams(initMainLoop());
   }
 

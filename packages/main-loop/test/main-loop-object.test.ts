@@ -69,6 +69,13 @@ describe('main-loop', () => {
     expect((await rejection(objectAdd({ 'qom-type': 'main-loop', id: 'ml1', 'thread-pool-max': 3 }))).message).toBe(
       'only one main-loop instance allowed',
     );
+    // QEMU's order: a bad pair while the properties are set, then the duplicate id, then the singleton rule.
+    expect((await rejection(objectAdd({ 'qom-type': 'main-loop', id: 'ml1', 'thread-pool-min': 65 }))).message).toBe(
+      'bad thread-pool-min/thread-pool-max values',
+    );
+    expect((await rejection(objectAdd({ 'qom-type': 'main-loop', id: 'ml0', 'thread-pool-min': 1 }))).message).toBe(
+      "attempt to add duplicate property 'ml0' to object (type 'container')",
+    );
     // The refused object did not touch the live one's context.
     expect(getMainAioContext()!.threadPoolParams).toEqual({ min: 100, max: 200 });
     expect((await rejection(objectAdd({ 'qom-type': 'main-loop', id: 'ml0' }))).message).toBe(

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import {
   objectAdd,
   objectDel,
+  objectGetObjectsRoot,
   parseJson,
   parseObjectOption,
   qomGet,
@@ -137,13 +138,11 @@ export async function replay(transcript: JsonObject): Promise<StepResult[]> {
 
 /** Deletes every object under /objects that can be deleted, so the next scenario starts clean. */
 export async function cleanObjects(): Promise<void> {
-  for (const p of qomList('/objects')) {
-    if (p.type.startsWith('child<')) {
-      try {
-        await objectDel(p.name);
-      } catch {
-        // main-loop cannot be deleted; that is what the scenarios expect
-      }
+  for (const obj of [...objectGetObjectsRoot().children()]) {
+    try {
+      await objectDel(obj.id!);
+    } catch {
+      // main-loop cannot be deleted; that is what the scenarios expect
     }
   }
 }

@@ -166,6 +166,20 @@ export class ContextHandle implements ContextHandleData {
     };
   }
 
+  /**
+   * The token of the context's remote BH number `index` (`bh.token.index` in
+   * the home thread). A token holds SharedArrayBuffers, which `handle.call`
+   * cannot carry (its messages are v8-serialized bytes in shared memory);
+   * a thread that already holds the handle rebuilds the token from the
+   * index instead.
+   *
+   * @qemu none
+   */
+  remoteBhToken(index: number): RemoteBhToken {
+    if (!Number.isInteger(index) || index < 0) throw new TypeError(`remoteBhToken: ${index} is not a remote BH index`);
+    return { type: 'loop-aio-remote-bh', index, notifierFd: this.notifierFd, control: this.control, bits: this.bits };
+  }
+
   /** Whether the context has been destroyed. */
   get destroyed(): boolean {
     return Atomics.load(view(this.control), DESTROYED) !== 0;

@@ -70,6 +70,19 @@ describe('ContextHandle', () => {
     scheduleRemoteBh(again.token);
   });
 
+  it('rebuilds a remote BH token from the handle and the index', () => {
+    const ctx = newContext();
+    let n = 0;
+    const rbh = ctx.remoteBhNew(() => n++);
+    const token = ctx.handle().remoteBhToken(rbh.token.index);
+    expect(token).toEqual(rbh.token);
+    scheduleRemoteBh(token);
+    expect(ctx.poll(false)).toBe(true);
+    expect(n).toBe(1);
+    expect(() => ctx.handle().remoteBhToken(-1)).toThrow(TypeError);
+    rbh.delete();
+  });
+
   it('N threads x M remote schedules: the BH runs at least once after each thread’s last schedule, no MessagePort message', async () => {
     const N = 3;
     const M = 10_000;

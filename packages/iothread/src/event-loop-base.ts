@@ -18,8 +18,8 @@
  * the value stays stored, as QEMU's does (the oracle shows `thread-pool-min`
  * reading 65 after a rejected write of 65).
  *
- * Creation sets `thread-pool-max` before `thread-pool-min`: the properties are
- * declared in that order, and QOM applies them in declaration order.
+ * Creation sets `thread-pool-max` before `thread-pool-min`, as QEMU does:
+ * @loop/qom applies a new object's properties in QEMU's QDict order.
  */
 import type { AioContext } from '@loop/aio';
 import { InvalidParameterError, QomObject, typeRegister, type Int64, type ObjectClass, type PropertyValue, type UserCreatable } from '@loop/qom';
@@ -158,9 +158,11 @@ export abstract class EventLoopBase extends QomObject implements UserCreatable {
       instanceClass: EventLoopBase,
       classInit: (klass) => {
         const update = (o: EventLoopBase): void | Promise<void> => o.updateParams();
+        // QAPI's EventLoopBaseProperties order: it decides which bad value
+        // an -object string reports first.
         addLoopIntProperty<EventLoopBase>(klass, 'aio-max-batch', (o) => o.#aioMaxBatch, (o, v) => (o.#aioMaxBatch = v), update);
-        addLoopIntProperty<EventLoopBase>(klass, 'thread-pool-max', (o) => o.#threadPoolMax, (o, v) => (o.#threadPoolMax = v), update);
         addLoopIntProperty<EventLoopBase>(klass, 'thread-pool-min', (o) => o.#threadPoolMin, (o, v) => (o.#threadPoolMin = v), update);
+        addLoopIntProperty<EventLoopBase>(klass, 'thread-pool-max', (o) => o.#threadPoolMax, (o, v) => (o.#threadPoolMax = v), update);
       },
     });
   }

@@ -28,7 +28,7 @@ function loop(id: string): TestLoop {
 }
 
 const INT64_MAX = 9223372036854775807n;
-const BASE_PROPS = ['aio-max-batch', 'thread-pool-max', 'thread-pool-min'];
+const BASE_PROPS = ['aio-max-batch', 'thread-pool-min', 'thread-pool-max'];
 
 describe('event-loop-base', () => {
   it('is abstract, user-creatable, with three int properties', () => {
@@ -81,7 +81,7 @@ describe('a custom event-loop type', () => {
 
   it('has QEMU\'s defaults', async () => {
     await objectAdd({ 'qom-type': 'test-loop', id: 'd0' });
-    expect(BASE_PROPS.map((p) => qomGet('/objects/d0', p))).toEqual([0, 64, 0]);
+    expect(BASE_PROPS.map((p) => qomGet('/objects/d0', p))).toEqual([0, 0, 64]);
     expect(loop('d0').ctx!.threadPoolParams).toEqual({ min: 0, max: 64 });
     await objectDel('d0');
   });

@@ -9,8 +9,8 @@
  *     here carry `phase: 'parse'` (the command line prefixes them with the
  *     option).
  *  2. *create*: the id is checked, the object is instantiated, the given
- *     properties are set in the type's declaration order (so a type controls
- *     which of two dependent values is applied first), the id is reserved,
+ *     properties are set in the order QEMU sets them (its QDict's hash
+ *     order, see qdict-order.ts), the id is reserved,
  *     `complete()` runs (it may await, as an IOThread waits for its thread)
  *     and only then does the object appear as `/objects/<id>`. Any failure
  *     releases the object: nothing is left in the tree.
@@ -31,6 +31,7 @@ import type { QomObject } from './object.js';
 import type { Property } from './property.js';
 import type { PropertyValue } from './property-types.js';
 import { ID_HINT, idWellFormed, qemuOptsParse, type QemuOptsParsed } from './qemu-opts.js';
+import { qdictOrder } from './qdict-order.js';
 import { objectGetObjectsRoot, resolvePathComponent } from './tree.js';
 import { type ObjectClass, objectClassByName, objectClassGetList, objectNew, typeRegister } from './type-registry.js';
 
@@ -216,7 +217,7 @@ export async function userCreatableAddType(options: ObjectOptions): Promise<QomO
   const obj = objectNew(qomType);
   let reserved = false;
   try {
-    for (const prop of creatableProperties(klass)) {
+    for (const prop of qdictOrder(creatableProperties(klass), (p) => p.name)) {
       if (props.has(prop.name)) await prop.set(obj, props.get(prop.name)!);
     }
     if (pendingIds.has(id) || container.propertyFind(id)) throw duplicateId(id);

@@ -273,12 +273,14 @@ describe('/aio/event', () => {
 
 describe('/aio/timer', () => {
   // QEMU's version sleeps 1 s for a 750 ms timer; here a blocking poll waits
-  // for a 3 ms timer instead, and the VIRTUAL variant needs no wait at all.
+  // for a 100 ms timer instead (short, yet long enough that a loaded CI
+  // machine cannot let it expire between two of the test's own polls), and
+  // the VIRTUAL variant needs no wait at all.
   for (const clock of [ClockType.REALTIME, ClockType.HOST, ClockType.VIRTUAL] as const) {
     it(`schedule (${['REALTIME', 'VIRTUAL', 'HOST'][clock]})`, () => {
       const ctx = newContext();
       if (clock === ClockType.VIRTUAL) virtualClock.set(1_000_000);
-      const ns = 3 * Scale.MS;
+      const ns = 100 * Scale.MS;
       const data = { n: 0, max: 2 };
       const e = new EventNotifier(false);
       ctx.setEventNotifier(e, { read: () => {} });

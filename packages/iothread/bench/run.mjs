@@ -7,9 +7,10 @@
 //   wakes the main thread's private notifier);
 // - remote-BH wake, one way: the main thread schedules a remote BH of the
 //   iothread (a bit in shared memory plus an eventfd write only when the
-//   iothread sleeps) and the iothread records when it ran; rounds are 1 ms
-//   apart, so with polling on the iothread has usually stopped polling (the
-//   wake then pays the blocking path, as an idle device would).
+//   iothread sleeps) and the iothread records when it ran; each round waits
+//   for its run and then 1 ms, so with polling on the iothread has usually
+//   stopped polling (the wake then pays the blocking path, as an idle device
+//   would).
 // Read the ratios against the Atomics.wait/notify floor in @loop/aio's bench
 // (about 50 µs across CPUs, 6 on one CPU on this machine kind).
 import { readFileSync } from 'node:fs';
@@ -65,8 +66,12 @@ async function measure(pollMaxNs, placement) {
   const token = t.aioContext.remoteBhToken(await t.aioContext.call(CODE, 'setupBh'));
   const sent = [];
   for (let i = 0; i < WAKES; i++) {
+    // One BH run per schedule (no coalescing), and the iothread idle again
+    // before the next: wait until its counters show the run, then 1 ms more.
+    const before = t.aioContext.readStats().bhsDispatched;
     sent.push(now());
     scheduleRemoteBh(token);
+    while (t.aioContext.readStats().bhsDispatched === before) await new Promise((r) => setImmediate(r));
     await new Promise((r) => setTimeout(r, 1));
   }
   const ran = (await t.aioContext.call(CODE, 'takeTimes')).map(BigInt);

@@ -115,14 +115,14 @@ async function diff(qemu: JsonObject, mine: JsonObject, name: string): Promise<v
   }
 }
 
-/** Replays one QMP scenario and asserts loopd answers as QEMU did at every step. */
-export async function replayQmpScenario(name: string): Promise<void> {
+/** Runs qmp_oracle.py in `mode` on scenario `name`, launching loopd; resolves to the transcript's path. */
+async function runScript(mode: 'qmp' | 'cmdline', name: string): Promise<string> {
   const out = join(tempDir(), `${name}.json`);
   await run(
     'python3',
     [
       script(),
-      'qmp',
+      mode,
       join(oracleDir(), 'scenarios', `${name}.json`),
       '--qemu',
       `${process.execPath} ${CLI}`,
@@ -133,6 +133,12 @@ export async function replayQmpScenario(name: string): Promise<void> {
     ],
     { maxBuffer: 1 << 24 },
   );
+  return out;
+}
+
+/** Replays one QMP scenario and asserts loopd answers as QEMU did at every step. */
+export async function replayQmpScenario(name: string): Promise<void> {
+  const out = await runScript('qmp', name);
   const mine = readJson(out);
   const qemu = readJson(join(oracleDir(), 'transcripts', 'qemu', `${name}.json`));
   reconcileSteps(qemu.steps as Step[], mine.steps as Step[]);
@@ -144,22 +150,7 @@ export async function replayQmpScenario(name: string): Promise<void> {
 
 /** Replays the command-line cases (exit code, stdout, stderr, and the QMP steps of those that start). */
 export async function replayCmdlineScenario(name: string): Promise<void> {
-  const out = join(tempDir(), `${name}.json`);
-  await run(
-    'python3',
-    [
-      script(),
-      'cmdline',
-      join(oracleDir(), 'scenarios', `${name}.json`),
-      '--qemu',
-      `${process.execPath} ${CLI}`,
-      '--base-args=-qmp unix:{sock},server=on,wait=off',
-      '-q',
-      '-o',
-      out,
-    ],
-    { maxBuffer: 1 << 24 },
-  );
+  const out = await runScript('cmdline', name);
   const mine = readJson(out);
   const qemu = readJson(join(oracleDir(), 'transcripts', 'qemu', `${name}.json`));
   const qemuCases = qemu.cases as JsonObject[];

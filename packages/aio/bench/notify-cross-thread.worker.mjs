@@ -24,7 +24,7 @@ if (mode === 'atomics' || mode === 'spin') {
   // 'driven' | 'poll' | 'poll-polling': a context whose remote BH answers
   // with a remote BH of the main thread's context.
   const ctx = new AioContext();
-  if (mode === 'poll-polling' || mode === 'driven-polling') ctx.setPollParams({ maxNs: 32768 });
+  if (mode === 'poll-polling' || mode === 'driven-polling') ctx.setPollParams({ maxNs: 32768, shrink: workerData.shrink ?? 0 });
   let stop = false;
   const ping = ctx.remoteBhNew(() => scheduleRemoteBh(workerData.pong));
   const quit = ctx.remoteBhNew(() => {

@@ -1,11 +1,21 @@
 // Timers: (a) 1e5 timers armed, half deleted, the rest fired, against
 // setTimeout/clearTimeout doing the same; (b) lateness of a 200 µs timer
 // (attached mode, timerfd) against the lateness of setTimeout(fn, 1).
-// Median of 3 runs for (a), of 300 shots for (b).
+// Median of 7 runs for (a), of 300 shots for (b).
+//
+// (a) "Doing the same": 1e5 × setTimeout(cb, 1) in one synchronous loop all
+// get one deadline (Node's cached loop time + 1 ms) and fire in arming
+// order. The like-for-like AioContext run therefore arms every timer at one
+// deadline, now + 1 ms (ties fire in arming order, as QEMU's do). Until
+// 2026-11-22 the AioContext side alone spread its deadlines over 1000
+// distinct nanosecond offsets (base + i % 1000): a sort Node never does,
+// which makes the fire phase visit the timer objects in a scrambled order
+// (cache misses: 15-17 ms against 9-10 ms for the 5e4 fired timers,
+// measured). That variant is still run and printed, without a verdict.
 import { AioContext, ClockType, Scale, clockGetNs } from '../dist/index.js';
 import { line, median, verdict } from './lib.mjs';
 
-function aioTimers(n) {
+function aioTimers(n, spread = 1) {
   const ctx = new AioContext();
   let fired = 0;
   const t0 = process.hrtime.bigint();
@@ -14,7 +24,7 @@ function aioTimers(n) {
   const cb = () => fired++; // one shared callback, as the setTimeout side uses
   for (let i = 0; i < n; i++) {
     const t = ctx.timerNew(ClockType.REALTIME, Scale.NS, cb);
-    t.modNs(base + (i % 1000));
+    t.modNs(base + (i % spread));
     timers.push(t);
   }
   for (let i = 0; i < n; i += 2) timers[i].del();
@@ -74,15 +84,17 @@ export async function run() {
   const N = 100_000;
   aioTimers(10_000);
   await nodeTimers(10_000);
-  const a = [], b = [];
-  for (let i = 0; i < 3; i++) {
+  const a = [], b = [], c = [];
+  for (let i = 0; i < 7; i++) {
     a.push(aioTimers(N));
     b.push(await nodeTimers(N));
+    c.push(aioTimers(N, 1000));
   }
-  const am = median(a), bm = median(b);
+  const am = median(a), bm = median(b), cm = median(c);
   line('1e5 AioContext timers: arm, delete half, fire (incl. 1 ms wait)', am.toFixed(1), 'ms');
   line('1e5 setTimeout + clearTimeout half (incl. 1 ms wait)', bm.toFixed(1), 'ms');
   verdict(am < bm, `ratio ${(bm / am).toFixed(2)}x faster (target > 1x)`);
+  line('  (info) same, 1000 distinct ns deadlines (sorted; Node cannot)', cm.toFixed(1), 'ms', `ratio ${(bm / cm).toFixed(2)}x`);
   const la = await aioLateness(300, 200_000);
   const ln = await nodeLateness(300);
   line('200 µs AioContext timer (attached), median lateness', (la / 1000).toFixed(1), 'µs');

@@ -605,6 +605,7 @@ typedef struct {
   napi_async_cleanup_hook_handle hook;
   int ctx_fd, set_fd, uv_fd;
   int closing, teardown, in_callback;
+  int again; /* the JS dispatch asked to be called again before blocking */
 } drive_t;
 
 static void drive_on_close(uv_handle_t *h) {
@@ -649,6 +650,9 @@ static int drive_call(drive_t *d) {
       rc = -1;
     } else if (st != napi_ok) {
       rc = -1; /* e.g. the environment is terminating */
+    } else {
+      bool again = false;
+      if (napi_get_value_bool(env, result, &again) == napi_ok && again) rc = 1;
     }
   }
   d->in_callback = 0;
@@ -656,11 +660,31 @@ static int drive_call(drive_t *d) {
   return rc;
 }
 
+/* The JS dispatch returns true when work is runnable at once (a scheduled
+ * BH, or handlers found ready by busy-polling). Then the next round calls it
+ * again after only a non-blocking look at libuv's fd, instead of JS writing
+ * the context's eventfd for this loop to read back (an eventfd write, two
+ * epoll_waits and a read per round). libuv still gets its turn: the loop
+ * returns when its fd is ready or one of its timers is due, keeping the
+ * request in d->again for the next prepare. */
 static void drive_on_prepare(uv_prepare_t *h) {
   drive_t *d = (drive_t *)h->data;
   uv_loop_t *loop = h->loop;
+  int again = d->again;
+  d->again = 0;
   while (!d->closing) {
-    int timeout = uv_backend_timeout(loop);
+    int was_again = again;
+    int timeout;
+    if (again) {
+      uv_update_time(loop);
+      if (uv_backend_timeout(loop) == 0) {
+        d->again = 1; /* a libuv timer is due: let libuv run it first */
+        break;
+      }
+      timeout = 0;
+    } else {
+      timeout = uv_backend_timeout(loop);
+    }
     struct epoll_event evs[2];
     if (timeout != 0) d->inst->drive_waits++;
     int n = epoll_wait(d->set_fd, evs, 2, timeout);
@@ -675,11 +699,17 @@ static void drive_on_prepare(uv_prepare_t *h) {
       else
         uv_ready = 1;
     }
-    if (ctx_ready) {
+    again = 0;
+    if (ctx_ready || was_again) {
       d->inst->drive_batches++;
-      if (drive_call(d) != 0) break;
+      int rc = drive_call(d);
+      if (rc < 0) break;
+      again = rc;
     }
-    if (uv_ready || n == 0) break;
+    if (uv_ready || (n == 0 && !was_again)) {
+      d->again = again;
+      break;
+    }
   }
   /* The wait may have been long: libuv must not compute its poll timeout
    * from a stale loop time. */

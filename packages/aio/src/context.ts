@@ -321,6 +321,10 @@ export class AioContext {
   #drivenPollStart = -1;
   /** Driven mode: handlers found ready by busy-polling, dispatched next. */
   #carryReady: FdRecord[] = [];
+  /** Inside the driven loop's call into JS (#onAttachedReadable). */
+  #inDriveCall = false;
+  /** Work is runnable at once: ask the driven loop to call again (see native drive_on_prepare). */
+  #againRequested = false;
   #destroyPending = false;
   #refd = true;
   #dispatching = false;
@@ -1290,8 +1294,21 @@ export class AioContext {
     }
   }
 
-  #onAttachedReadable(): void {
-    if (this.#destroyed || this.#pollHandle === null) return;
+  #onAttachedReadable(): boolean {
+    if (this.#destroyed || this.#pollHandle === null) return false;
+    this.#inDriveCall = this.#driven;
+    this.#againRequested = false;
+    try {
+      this.#dispatchAttached();
+    } finally {
+      this.#inDriveCall = false;
+    }
+    const again = this.#againRequested;
+    this.#againRequested = false;
+    return again;
+  }
+
+  #dispatchAttached(): void {
     const c = this.#control;
     // "check": stop taking notifications by fd, accept the pending ones.
     Atomics.and(c, NOTIFY_ME, ~1);
@@ -1336,8 +1353,9 @@ export class AioContext {
     if (this.#rings.size > 0) this.#armRings();
     const timeout = this.#computeTimeout();
     if (timeout === 0 || Atomics.load(c, NOTIFIED) !== 0) {
-      // Work is runnable now: come back after libuv's current turn.
-      native.eventfdWrite(this.#notifierFd);
+      // Work is runnable now: come back after libuv's current turn. Inside
+      // the driven loop's call, tell it so by the return value instead.
+      this.#wakeSelf();
     } else {
       const deadline = timeout < 0 ? -1 : native.nowNs() + timeout;
       if (deadline !== this.#armedDeadline) {
@@ -1369,8 +1387,14 @@ export class AioContext {
     if (ready.length === 0 && this.#pollStarted) this.#pollSetStarted(false, ready);
     if (ready.length === 0) return false;
     this.#carryReady = ready;
-    native.eventfdWrite(this.#notifierFd);
+    this.#wakeSelf();
     return true;
+  }
+
+  /** Makes the native loop dispatch again without blocking. */
+  #wakeSelf(): void {
+    if (this.#inDriveCall && this.#driven) this.#againRequested = true;
+    else native.eventfdWrite(this.#notifierFd);
   }
 
   #updateRef(): void {

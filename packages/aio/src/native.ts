@@ -71,7 +71,7 @@ export interface NativeAio {
   pollStop(h: PollHandle): void;
   pollRef(h: PollHandle, ref: boolean): void;
   uvBackendFd(): number;
-  driveStart(ctxEpfd: number, cb: () => void): PollHandle | number;
+  driveStart(ctxEpfd: number, cb: () => boolean): PollHandle | number;
   driveStop(h: PollHandle): void;
   gettid(): number;
   setThreadName(name: string): number;

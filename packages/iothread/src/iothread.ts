@@ -26,6 +26,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ContextHandle, type ContextHandleData } from '@loop/aio';
+import type { ThreadPoolStats } from '@loop/thread-pool';
 import { objectGetObjectsRoot, QomError, typeRegister, userCreatableId, type Int64, type QomObject } from '@loop/qom';
 import { addLoopIntProperty, EventLoopBase, toContextNumber } from './event-loop-base.js';
 import type { IOThreadHello, IOThreadParams, IOThreadStart } from './worker.js';
@@ -124,6 +125,15 @@ export class IOThread extends EventLoopBase {
    */
   async setAffinity(cpus: readonly number[]): Promise<number[]> {
     return (await this.#call('setAffinity', [...cpus])) as number[];
+  }
+
+  /**
+   * The statistics of the thread pool of the iothread's context (QEMU's
+   * aio_get_thread_pool of the iothread), or null while code in the
+   * iothread has not used it.
+   */
+  async poolStats(): Promise<ThreadPoolStats | null> {
+    return (await this.#call('poolStats')) as ThreadPoolStats | null;
   }
 
   /** A snapshot of the iothread context's parameters and statistics. */

@@ -10,6 +10,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { AioContext, nativeCounters, thread } from '@loop/aio';
+import { peekThreadPool, type ThreadPoolStats } from '@loop/thread-pool';
 
 /** Values QEMU applies to an iothread's context, in its order. */
 export interface IOThreadParams {
@@ -89,6 +90,11 @@ export function describe(): {
   };
 }
 
+/** The statistics of this iothread's thread pool, or null when code has not used it yet. */
+export function poolStats(): ThreadPoolStats | null {
+  return peekThreadPool(context())?.stats ?? null;
+}
+
 /**
  * Stops the loop from inside it, as QEMU's iothread_stop does with a
  * one-shot BH: the context leaves driven mode and is destroyed, after
@@ -96,6 +102,19 @@ export function describe(): {
  */
 export function stop(): void {
   const ctx = context();
+  // The pool's workers go first: close() lets running tasks finish.
+  const pool = peekThreadPool(ctx);
+  if (pool) {
+    void pool.close().then(
+      () => stopLoop(ctx),
+      () => stopLoop(ctx),
+    );
+    return;
+  }
+  stopLoop(ctx);
+}
+
+function stopLoop(ctx: AioContext): void {
   ctx.bhScheduleOneshot(() => {
     ctx.detach();
     // Destroy outside the dispatch that runs this BH.

@@ -124,7 +124,7 @@ describe('iothread', () => {
   it('runs placed code in the iothread: promises, fs.promises, Node timers, BHs', async () => {
     await objectAdd({ 'qom-type': 'iothread', id: 'code' });
     const t = iothread('code');
-    expect(await t.import(CODE)).toEqual(['bhThenPromise', 'fail', 'roundTripFile', 'whereAmI']);
+    expect(await t.import(CODE)).toEqual(['bhThenPromise', 'fail', 'roundTripFile', 'useThreadPool', 'whereAmI']);
     const where = (await t.aioContext.call(CODE, 'whereAmI')) as { tid: number; context: string; driven: boolean };
     expect(where).toMatchObject({ tid: t.threadId, context: 'IO code', driven: true });
     const file = join(tmpdir(), `loop-iothread-${process.pid}.txt`);
@@ -134,6 +134,28 @@ describe('iothread', () => {
     expect(err.message).toBe('thrown in the iothread');
     expect(err.stack).toContain('iothread-code.mjs');
     await objectDel('code');
+  });
+
+  it('gives placed code the thread pool of the iothread\'s context, sized by its properties', async () => {
+    await objectAdd({ 'qom-type': 'iothread', id: 'pooled', 'thread-pool-min': 2, 'thread-pool-max': 3 });
+    const t = iothread('pooled');
+    expect(await t.poolStats()).toBeNull();
+    const threads = threadCount();
+    const r = (await t.aioContext.call(CODE, 'useThreadPool', 8)) as {
+      iothread: number;
+      results: Array<{ value: number; threadId: number }>;
+      stats: { min: number; max: number; spawned: number; completed: number };
+    };
+    expect(r.results.map((x) => x.value)).toEqual([0, 1, 4, 9, 16, 25, 36, 49]);
+    // The tasks ran in pool workers, not in the iothread itself.
+    expect(r.results.every((x) => x.threadId !== r.iothread)).toBe(true);
+    expect(r.stats).toMatchObject({ min: 2, max: 3, completed: 8 });
+    expect(r.stats.spawned).toBeLessThanOrEqual(3);
+    await qomSet('/objects/pooled', 'thread-pool-max', 5);
+    expect(await t.poolStats()).toMatchObject({ min: 2, max: 5 });
+    await objectDel('pooled');
+    // Deleting the iothread closes its pool: every worker is gone too.
+    await eventually(() => threadCount() < threads);
   });
 
   it('reports a module that throws while loading, and keeps running', async () => {

@@ -6,7 +6,7 @@
 import type { Monitor } from '../monitor.js';
 import type { QmpCommandDef, QmpCommandTable } from '../qmp/dispatch.js';
 import { qmpCapabilities, queryCommands, quit } from './control.js';
-import { queryIothreads, xIothreadSetAffinity, xQueryAioStats } from './iothreads.js';
+import { queryIothreads, xIothreadSetAffinity, xQueryAioStats, xQueryThreadPools } from './iothreads.js';
 import { objectAdd, objectDel } from './object.js';
 import { qomGet, qomList, qomListProperties, qomListTypes, qomSet } from './qom.js';
 import { queryName, queryStatus, queryVersion } from './status.js';
@@ -32,6 +32,7 @@ export const BUILTIN_COMMANDS: readonly QmpCommandDef<Monitor>[] = [
   qomListProperties,
   queryIothreads,
   xQueryAioStats,
+  xQueryThreadPools,
   xIothreadSetAffinity,
   quit,
 ];

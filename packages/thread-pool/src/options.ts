@@ -1,0 +1,62 @@
+/**
+ * Options of a pool, checked eagerly with piscina-style messages.
+ *
+ * @module
+ */
+import type { ResourceLimits } from 'node:worker_threads';
+
+/** QEMU's idle timeout of a worker above thread-pool-min (util/thread-pool.c: 10 s). */
+export const IDLE_TIMEOUT_MS_DEFAULT = 10_000;
+/** Busy-polling window of the workers' contexts: 128 µs, four times an IOThread's 32 µs, so a worker keeps polling across a pool thread's own wake-up (50 to 100 µs on this VM). */
+export const WORKER_POLL_MAX_NS_DEFAULT = 131_072;
+/** Bytes of inline payload per slot; larger payloads travel on a MessagePort. */
+export const INLINE_BYTES_DEFAULT = 1024;
+/** Tasks handed to workers at once (slots of the shared table). */
+export const CAPACITY_DEFAULT = 4096;
+
+/** Options of {@link getThreadPool}, used when the pool is created. @since 0.1.0 */
+export interface ThreadPoolOptions {
+  /** Idle time after which a worker above `min` exits; at least 1000 ms (default 10 000, QEMU's). */
+  readonly idleTimeoutMs?: number;
+  /** `poll-max-ns` of each worker's AioContext (default 32768; 0 turns busy-polling off). */
+  readonly workerPollMaxNs?: number;
+  /** Passed to each `new Worker()`. */
+  readonly resourceLimits?: ResourceLimits;
+  /** Inline payload bytes per slot (default 1024, a multiple of 8 in 64..65536). */
+  readonly inlineBytes?: number;
+  /** Most tasks handed to workers at once (power of two, 64..65536; default 4096). */
+  readonly capacity?: number;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedOptions {
+  readonly idleTimeoutMs: number;
+  readonly workerPollMaxNs: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly inlineBytes: number;
+  readonly capacity: number;
+}
+
+function int(v: unknown, name: string, lo: number, hi: number, def: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new TypeError(`options.${name} must be an integer between ${lo} and ${hi}`);
+  }
+  return v;
+}
+
+/** Applies defaults and checks every option. @throws {TypeError} naming the option. */
+export function resolveOptions(o: ThreadPoolOptions = {}): ResolvedOptions {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  const inlineBytes = int(o.inlineBytes, 'inlineBytes', 64, 65536, INLINE_BYTES_DEFAULT);
+  if (inlineBytes % 8 !== 0) throw new TypeError('options.inlineBytes must be a multiple of 8');
+  const capacity = int(o.capacity, 'capacity', 64, 65536, CAPACITY_DEFAULT);
+  if ((capacity & (capacity - 1)) !== 0) throw new TypeError('options.capacity must be a power of two');
+  return {
+    idleTimeoutMs: int(o.idleTimeoutMs, 'idleTimeoutMs', 1000, 2 ** 31 - 1, IDLE_TIMEOUT_MS_DEFAULT),
+    workerPollMaxNs: int(o.workerPollMaxNs, 'workerPollMaxNs', 0, 2 ** 31 - 1, WORKER_POLL_MAX_NS_DEFAULT),
+    resourceLimits: o.resourceLimits,
+    inlineBytes,
+    capacity,
+  };
+}

@@ -1,0 +1,836 @@
+/**
+ * ThreadPool: QEMU's per-AioContext thread pool (util/thread-pool.c) over
+ * worker_threads, with a deterministic size (thread-pool-min/max) and a
+ * shared-memory dispatch path.
+ *
+ * The pool lives in its context's thread (the "pool thread"); all its state
+ * is plain JavaScript there. Tasks wait in a FIFO queue until a worker has
+ * room; handing a task to a worker writes it into a slot of the shared slot
+ * table and pushes the slot number on that worker's SPSC ring. Workers push
+ * finished slots on one MPSC completion ring, which is a ring handler of
+ * the owning context, so completions are delivered by the context's own
+ * dispatch (QEMU's completion BH) and the pool thread polls for them exactly
+ * where its context polls. A short pipeline per worker (deeper for short
+ * tasks) keeps workers busy without a round trip per task; a task sitting
+ * in a worker's ring is still "queued" and can be cancelled (slot states in
+ * protocol.ts).
+ *
+ * @module
+ */
+import { AioContext, ClockType, Ring, adjustPollNs, clockGetNs } from '@loop/aio';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Transferable } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { AbortError, PoolClosedError, WorkerExitError } from './errors.js';
+import { resolveOptions, type ResolvedOptions, type ThreadPoolOptions } from './options.js';
+import { Histogram, type ThreadPoolStats } from './stats.js';
+import {
+  ACTIVE,
+  ARG_LEN,
+  CANCELLED,
+  DONE,
+  EXIT_ITEM,
+  FLAG_DEFINE,
+  FLAGS,
+  FN,
+  META_WORDS,
+  QUEUED,
+  RESULT_ERROR,
+  RESULT_KIND,
+  RESULT_LEN,
+  STATE,
+  T_END,
+  T_START,
+  TIME_WORDS,
+  VIA_PORT,
+  LEN_NUMBER,
+  deserializeError,
+  fastCode,
+  readFast,
+  type AbortMessage,
+  type PortPayload,
+  type SerializedError,
+  type WorkerInit,
+} from './protocol.js';
+
+const WORKER_URL = new URL('../dist/worker.js', import.meta.url);
+/** Slots of each worker's submission ring (the pipeline depth is at most 1024). */
+const SUBMIT_RING_SLOTS = 2048;
+const MAX_DEPTH = 1024;
+/** Pipeline this many microseconds of work per worker (at least 2 tasks). */
+const PIPELINE_US = 1000;
+
+/**
+ * A task: an exported function of a module, `fn(arg, { signal })`, sync or
+ * async. Build one with {@link defineTask} or write `{ module, name }`.
+ *
+ * @qemu ThreadPoolFunc
+ * @since 0.1.0
+ */
+export interface TaskRef<A = unknown, R = unknown> {
+  /** A file: URL, an absolute path, or a specifier resolved from @loop/thread-pool. */
+  readonly module: string | URL;
+  /** The export's name. */
+  readonly name: string;
+  /** Type carrier only. */
+  readonly __task?: (arg: A) => R;
+}
+
+/**
+ * Names a task: the export `name` of the module at `moduleUrl`.
+ *
+ * @qemu none
+ * @example
+ * const hash = defineTask<Buffer, string>(new URL('./tasks.js', import.meta.url), 'sha256');
+ * @since 0.1.0
+ */
+export function defineTask<A = unknown, R = unknown>(moduleUrl: string | URL, exportName: string): TaskRef<A, R> {
+  const t = { module: normalizeModule(moduleUrl), name: exportName };
+  checkTask(t);
+  return Object.freeze(t);
+}
+
+/** Options of {@link ThreadPool.submit}. @since 0.1.0 */
+export interface SubmitOptions {
+  /** Aborting it cancels the task if it has not started; a running task sees it as its own `signal`. */
+  readonly signal?: AbortSignal;
+  /** Transferables of the argument (sent on a MessagePort instead of shared memory). */
+  readonly transfer?: readonly Transferable[];
+}
+
+interface Task {
+  readonly fnId: number;
+  readonly arg: unknown;
+  readonly buf: Buffer | null;
+  /** Fast-path code of the argument (0: serialized or via the port). */
+  readonly code: number;
+  readonly transfer: readonly Transferable[] | undefined;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | null;
+  slot: number;
+  worker: WorkerRec | null;
+  readonly tSubmit: number;
+  settled: boolean;
+}
+
+interface WorkerRec {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly ring: Ring;
+  readonly port: MessagePort;
+  readonly inflight: Task[];
+  readonly known: Set<number>;
+  retiring: boolean;
+  exited: boolean;
+  idleTimer: NodeJS.Timeout | null;
+  error: unknown;
+  readonly exitPromise: Promise<void>;
+}
+
+function normalizeModule(m: string | URL): string {
+  if (m instanceof URL) return m.href;
+  if (typeof m !== 'string' || m.length === 0) throw new TypeError('task.module must be a URL or a non-empty string');
+  if (isAbsolute(m)) return pathToFileURL(m).href;
+  return m;
+}
+
+function checkTask(t: { readonly module: string | URL; readonly name: string }): void {
+  if (t === null || typeof t !== 'object') throw new TypeError('task must be { module, name } or defineTask()');
+  normalizeModule(t.module);
+  if (typeof t.name !== 'string' || t.name.length === 0) throw new TypeError('task.name must be a non-empty string');
+}
+
+const now = (): number => clockGetNs(ClockType.REALTIME);
+
+/**
+ * A pool of worker threads bound to one AioContext. Get it with
+ * {@link getThreadPool}; never construct it directly.
+ *
+ * @qemu ThreadPool (ThreadPoolAio in QEMU 10)
+ *
+ * **Threads** Every method runs on the owning context's home thread.
+ * Completions are delivered by that context, so it must be attached (main
+ * thread) or driven (an IOThread); otherwise they wait until code calls
+ * `ctx.poll()`.
+ * @since 0.1.0
+ */
+export class ThreadPool {
+  readonly #ctx: AioContext;
+  readonly #opts: ResolvedOptions;
+  readonly #onClosed: () => void;
+  #min: number;
+  #max: number;
+  readonly #workers = new Set<WorkerRec>();
+  #queue: Task[] = [];
+  #qHead = 0;
+  readonly #slots: Array<Task | undefined>;
+  readonly #free: number[] = [];
+  readonly #meta: Int32Array;
+  readonly #times: Float64Array;
+  readonly #bytes: Uint8Array;
+  readonly #f64: Float64Array;
+  readonly #f64PerSlot: number;
+  readonly #complete: Ring;
+  #ringRegistered = false;
+  readonly #fnIds = new Map<string, number>();
+  /** defineTask() results are frozen: their id is cached by identity. */
+  readonly #fnByRef = new WeakMap<object, number>();
+  readonly #fnDefs: Array<{ module: string; name: string }> = [];
+  #dispatched = 0;
+  #nextIndex = 0;
+  #completed = 0;
+  #cancelled = 0;
+  #spawned = 0;
+  #exited = 0;
+  readonly #queueWait = new Histogram();
+  readonly #runTime = new Histogram();
+  #avgRunUs = 0;
+  #closing: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+  readonly #unlisten: () => void;
+  readonly #scratch = new Int32Array(256);
+  // pool-thread polling (attached contexts with poll-max-ns set)
+  #unregisterPending = false;
+  readonly #unregister = (): void => {
+    this.#unregisterPending = false;
+    if (this.#dispatched === 0 && this.#ringRegistered && !this.#ctx.destroyed) {
+      this.#ringRegistered = false;
+      this.#ctx.setRingHandler(this.#complete, null);
+    }
+  };
+  #spinPending = false;
+  #spinNs = 0;
+  #waitStart = 0;
+  #lastEnd = 0;
+
+  /** @internal Use {@link getThreadPool}. */
+  constructor(ctx: AioContext, options: ThreadPoolOptions | undefined, onClosed: () => void) {
+    this.#ctx = ctx;
+    this.#opts = resolveOptions(options);
+    this.#onClosed = onClosed;
+    const cap = this.#opts.capacity;
+    this.#slots = new Array<Task | undefined>(cap);
+    for (let i = cap - 1; i >= 0; i--) this.#free.push(i);
+    this.#meta = new Int32Array(new SharedArrayBuffer(cap * META_WORDS * 4));
+    this.#times = new Float64Array(new SharedArrayBuffer(cap * TIME_WORDS * 8));
+    this.#bytes = new Uint8Array(new SharedArrayBuffer(cap * this.#opts.inlineBytes));
+    this.#f64 = new Float64Array(this.#bytes.buffer);
+    this.#f64PerSlot = this.#opts.inlineBytes / 8;
+    this.#complete = Ring.create({ kind: 'mpsc', slots: cap, slotWords: 1 });
+    const p = ctx.threadPoolParams;
+    this.#min = p.min;
+    this.#max = p.max;
+    this.#unlisten = ctx.addParamsListener((kind) => {
+      if (kind === 'thread-pool') this.#applyParams();
+    });
+    this.#ensureMin();
+  }
+
+  /** The owning context. */
+  get context(): AioContext {
+    return this.#ctx;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Runs `task(arg, { signal })` in a worker and settles with its result.
+   *
+   * @qemu thread_pool_submit_aio / thread_pool_submit_co
+   *
+   * **Threads** The owning context's thread only.
+   *
+   * **Details** The argument is serialized (v8.serialize) at once, so a
+   * value that cannot be cloned rejects here; it is copied into shared
+   * memory when a worker takes the task, or posted on the worker's
+   * MessagePort if it is larger than `inlineBytes` or has a transfer list.
+   *
+   * **Gotchas** Results of tasks that finish together are delivered in
+   * completion order (QEMU does not promise an order either).
+   * @throws (rejects) {AbortError} `ABORT_ERR` if `signal` aborts before the task starts;
+   *   {PoolClosedError} `LOOP_ERR_POOL_CLOSED` after `close()`; {WorkerExitError}
+   *   `LOOP_ERR_WORKER_EXIT` if its worker dies while running it; the task's own error otherwise.
+   * @example
+   * const n = await pool.submit(defineTask<number, number>(url, 'square'), 7);
+   * @since 0.1.0
+   */
+  submit<A, R>(task: TaskRef<A, R>, arg?: A, options: SubmitOptions = {}): Promise<Awaited<R>> {
+    if (this.#closing !== null) return Promise.reject(new PoolClosedError('thread pool is closed'));
+    let fnId = this.#fnByRef.get(task);
+    if (fnId === undefined) {
+      try {
+        checkTask(task);
+        fnId = this.#fnIdOf(normalizeModule(task.module), task.name);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (Object.isFrozen(task)) this.#fnByRef.set(task, fnId);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    const transfer = options.transfer !== undefined && options.transfer.length > 0 ? options.transfer : undefined;
+    let buf: Buffer | null = null;
+    const code = transfer === undefined ? fastCode(arg) : 0;
+    if (transfer === undefined && code === 0) {
+      try {
+        buf = serialize(arg);
+      } catch {
+        // SharedArrayBuffers and other host objects: structured clone on the port.
+        buf = null;
+      }
+    }
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<Awaited<R>>((res, rej) => {
+      resolve = res as (v: unknown) => void;
+      reject = rej;
+    });
+    const t: Task = {
+      fnId,
+      arg,
+      buf,
+      code,
+      transfer,
+      resolve,
+      reject,
+      signal,
+      onAbort: null,
+      slot: -1,
+      worker: null,
+      tSubmit: now(),
+      settled: false,
+    };
+    if (signal !== undefined) {
+      t.onAbort = () => this.#abort(t);
+      signal.addEventListener('abort', t.onAbort, { once: true });
+    }
+    this.#queue.push(t);
+    // QEMU: no idle worker and room for one more: start one.
+    if (!this.#hasIdle() && this.#liveCount() < this.#max) this.#spawn();
+    this.#pump();
+    return promise;
+  }
+
+  /**
+   * Sets thread-pool-min / thread-pool-max on the owning context (the one
+   * place they live); the pool follows through its params listener.
+   *
+   * @qemu aio_context_set_thread_pool_params
+   * @throws {InvalidParameterError} `bad thread-pool-min/thread-pool-max values`
+   * @since 0.1.0
+   */
+  setParams(params: { readonly min?: number; readonly max?: number }): void {
+    const cur = this.#ctx.threadPoolParams;
+    this.#ctx.setThreadPoolParams({ min: params.min ?? cur.min, max: params.max ?? cur.max });
+  }
+
+  /** A snapshot of counters and latency percentiles. @since 0.1.0 */
+  get stats(): ThreadPoolStats {
+    let running = 0;
+    let queuedInRings = 0;
+    let idle = 0;
+    for (const w of this.#workers) {
+      if (!w.retiring && w.inflight.length === 0) idle++;
+      for (const t of w.inflight) {
+        const s = Atomics.load(this.#meta, t.slot * META_WORDS + STATE);
+        if (s === ACTIVE) running++;
+        else if (s === QUEUED) queuedInRings++;
+      }
+    }
+    return {
+      threads: this.#workers.size,
+      idle,
+      queued: this.#queue.length - this.#qHead + queuedInRings,
+      running,
+      completed: this.#completed,
+      cancelled: this.#cancelled,
+      spawned: this.#spawned,
+      exited: this.#exited,
+      queueWait: this.#queueWait.summary(),
+      runTime: this.#runTime.summary(),
+      min: this.#min,
+      max: this.#max,
+    };
+  }
+
+  /**
+   * Stops accepting tasks, rejects the queued ones with PoolClosedError,
+   * waits for the running ones, then ends every worker and releases the
+   * pool's fds and shared memory. Idempotent; the next
+   * {@link getThreadPool} for the context creates a new pool.
+   *
+   * @qemu thread_pool_free
+   * @since 0.1.0
+   */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closing = this.#doClose();
+    return this.#closing;
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #doClose(): Promise<void> {
+    this.#unlisten();
+    this.#onClosed();
+    const closedError = (): PoolClosedError => new PoolClosedError('thread pool is closed: the task was not started');
+    const queued = this.#queue.slice(this.#qHead);
+    this.#queue = [];
+    this.#qHead = 0;
+    for (const t of queued) this.#settle(t, false, closedError());
+    for (const w of this.#workers) {
+      for (const t of w.inflight) {
+        if (Atomics.compareExchange(this.#meta, t.slot * META_WORDS + STATE, QUEUED, CANCELLED) === QUEUED) {
+          this.#settle(t, false, closedError());
+        }
+      }
+    }
+    if (this.#dispatched > 0) await new Promise<void>((res) => (this.#drained = res));
+    const exits: Promise<void>[] = [];
+    for (const w of [...this.#workers]) {
+      if (w.idleTimer !== null) clearTimeout(w.idleTimer);
+      exits.push(w.exitPromise);
+      void w.worker.terminate();
+    }
+    await Promise.all(exits);
+    if (this.#ringRegistered) this.#ctx.setRingHandler(this.#complete, null);
+    this.#ringRegistered = false;
+    this.#complete.close();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #fnIdOf(module: string, name: string): number {
+    const key = `${name}\0${module}`;
+    let fnId = this.#fnIds.get(key);
+    if (fnId === undefined) {
+      fnId = this.#fnDefs.length;
+      this.#fnDefs.push({ module, name });
+      this.#fnIds.set(key, fnId);
+    }
+    return fnId;
+  }
+
+  #liveCount(): number {
+    let n = 0;
+    for (const w of this.#workers) if (!w.retiring) n++;
+    return n;
+  }
+
+  #hasIdle(): boolean {
+    for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) return true;
+    return false;
+  }
+
+  #ensureMin(): void {
+    if (this.#closing !== null) return;
+    let live = this.#liveCount();
+    while (live < this.#min) {
+      this.#spawn();
+      live++;
+    }
+  }
+
+  #applyParams(): void {
+    const p = this.#ctx.threadPoolParams;
+    this.#min = p.min;
+    this.#max = p.max;
+    this.#ensureMin();
+    let live = this.#liveCount();
+    // Above max: idle ones leave now, busy ones after what they hold.
+    for (const pass of [true, false]) {
+      for (const w of this.#workers) {
+        if (live <= this.#max) break;
+        if (w.retiring || (w.inflight.length === 0) !== pass) continue;
+        this.#retire(w);
+        live--;
+      }
+    }
+    // Above min: idle ones leave promptly (beyond QEMU, which waits for the timeout).
+    for (const w of this.#workers) {
+      if (live <= this.#min) break;
+      if (w.retiring || w.inflight.length > 0) continue;
+      this.#retire(w);
+      live--;
+    }
+    for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) this.#armIdle(w);
+    this.#pump();
+  }
+
+  #spawn(): void {
+    const index = this.#nextIndex++;
+    const ring = Ring.create({ kind: 'spsc', slots: SUBMIT_RING_SLOTS, slotWords: 1 });
+    const { port1, port2 } = new MessageChannel();
+    const init: WorkerInit = {
+      index,
+      meta: this.#meta.buffer as SharedArrayBuffer,
+      times: this.#times.buffer as SharedArrayBuffer,
+      data: this.#bytes.buffer as SharedArrayBuffer,
+      inlineBytes: this.#opts.inlineBytes,
+      submit: ring.data,
+      complete: this.#complete.data,
+      port: port2,
+      pollMaxNs: this.#opts.workerPollMaxNs,
+    };
+    const worker = new Worker(WORKER_URL, {
+      workerData: init,
+      transferList: [port2],
+      name: 'worker',
+      ...(this.#opts.resourceLimits !== undefined ? { resourceLimits: this.#opts.resourceLimits } : {}),
+    });
+    worker.unref();
+    let onExit!: () => void;
+    const rec: WorkerRec = {
+      index,
+      worker,
+      ring,
+      port: port1,
+      inflight: [],
+      known: new Set(),
+      retiring: false,
+      exited: false,
+      idleTimer: null,
+      error: undefined,
+      exitPromise: new Promise<void>((res) => (onExit = res)),
+    };
+    worker.on('error', (e) => {
+      rec.error = e;
+    });
+    worker.on('exit', (code) => {
+      this.#onExit(rec, code);
+      onExit();
+    });
+    this.#workers.add(rec);
+    this.#spawned++;
+    this.#armIdle(rec);
+  }
+
+  #retire(w: WorkerRec): void {
+    w.retiring = true;
+    if (w.idleTimer !== null) clearTimeout(w.idleTimer);
+    w.idleTimer = null;
+    w.ring.push(EXIT_ITEM);
+  }
+
+  /** QEMU's idle wait: a worker above min that stays idle for idleTimeoutMs exits. */
+  #armIdle(w: WorkerRec): void {
+    if (w.retiring || w.idleTimer !== null || this.#closing !== null) return;
+    if (this.#liveCount() <= this.#min) return;
+    const t = setTimeout(() => {
+      w.idleTimer = null;
+      if (w.retiring || w.exited || w.inflight.length > 0 || this.#closing !== null) return;
+      if (this.#liveCount() > this.#min) this.#retire(w);
+    }, this.#opts.idleTimeoutMs);
+    t.unref();
+    w.idleTimer = t;
+  }
+
+  #depth(): number {
+    const avg = this.#avgRunUs;
+    if (avg <= 0) return MAX_DEPTH;
+    return Math.max(2, Math.min(MAX_DEPTH, Math.floor(PIPELINE_US / avg)));
+  }
+
+  #pick(depth: number): WorkerRec | null {
+    let best: WorkerRec | null = null;
+    for (const w of this.#workers) {
+      if (w.retiring) continue;
+      if (w.inflight.length === 0) return w;
+      if (best === null || w.inflight.length < best.inflight.length) best = w;
+    }
+    if (best !== null && best.inflight.length < depth) return best;
+    return null;
+  }
+
+  #pump(): void {
+    const q = this.#queue;
+    let dispatched = false;
+    const depth = this.#depth();
+    while (this.#qHead < q.length && this.#free.length > 0) {
+      const w = this.#pick(depth);
+      if (w === null) break;
+      const t = q[this.#qHead]!;
+      q[this.#qHead++] = undefined as unknown as Task;
+      if (this.#dispatch(t, w)) dispatched = true;
+    }
+    if (this.#qHead === q.length) {
+      this.#queue = [];
+      this.#qHead = 0;
+    } else if (this.#qHead > 4096 && this.#qHead * 2 > q.length) {
+      this.#queue = q.slice(this.#qHead);
+      this.#qHead = 0;
+    }
+    if (dispatched) this.#scheduleSpin();
+  }
+
+  #dispatch(t: Task, w: WorkerRec): boolean {
+    const slot = this.#free.pop()!;
+    const meta = this.#meta;
+    const m = slot * META_WORDS;
+    const define = !w.known.has(t.fnId);
+    let buf = t.buf;
+    let value: unknown = t.arg;
+    if (define) {
+      const def = this.#fnDefs[t.fnId]!;
+      value = [t.arg, def.module, def.name];
+      if (buf !== null) buf = serialize(value);
+    }
+    try {
+      if (!define && t.code !== 0) {
+        if (t.code === LEN_NUMBER) this.#f64[slot * this.#f64PerSlot] = t.arg as number;
+        meta[m + ARG_LEN] = t.code;
+      } else if (buf !== null && buf.length <= this.#opts.inlineBytes) {
+        this.#bytes.set(buf, slot * this.#opts.inlineBytes);
+        meta[m + ARG_LEN] = buf.length;
+      } else {
+        w.port.postMessage({ slot, value } satisfies PortPayload, t.transfer as Transferable[] | undefined);
+        meta[m + ARG_LEN] = VIA_PORT;
+      }
+    } catch (e) {
+      this.#free.push(slot);
+      this.#settle(t, false, e);
+      return false;
+    }
+    if (define) w.known.add(t.fnId);
+    meta[m + FN] = t.fnId;
+    meta[m + FLAGS] = define ? FLAG_DEFINE : 0;
+    // Publishes the words above (pairs with the worker's CAS on STATE).
+    Atomics.store(meta, m + STATE, QUEUED);
+    t.slot = slot;
+    t.worker = w;
+    this.#slots[slot] = t;
+    w.inflight.push(t);
+    if (w.idleTimer !== null) {
+      clearTimeout(w.idleTimer);
+      w.idleTimer = null;
+    }
+    if (this.#dispatched++ === 0) this.#waitStart = now();
+    if (!this.#ringRegistered) {
+      this.#ringRegistered = true;
+      this.#ctx.setRingHandler(this.#complete, (items, n) => this.#onCompletions(items, n));
+    }
+    w.ring.push(slot);
+    return true;
+  }
+
+  #abort(t: Task): void {
+    if (t.settled) return;
+    const reason = t.signal?.reason;
+    if (t.slot < 0) {
+      const i = this.#queue.indexOf(t, this.#qHead);
+      if (i >= 0) this.#queue.splice(i, 1);
+      this.#cancelled++;
+      this.#settle(t, false, new AbortError(reason));
+      return;
+    }
+    if (Atomics.compareExchange(this.#meta, t.slot * META_WORDS + STATE, QUEUED, CANCELLED) === QUEUED) {
+      this.#cancelled++;
+      this.#settle(t, false, new AbortError(reason));
+      return;
+    }
+    // Running: never killed; its function sees the abort on its own signal.
+    if (t.worker !== null && !t.worker.exited) {
+      t.worker.worker.postMessage({ type: 'abort', slot: t.slot } satisfies AbortMessage);
+    }
+  }
+
+  #settle(t: Task, ok: boolean, value: unknown): void {
+    if (t.settled) return;
+    t.settled = true;
+    if (t.onAbort !== null) t.signal!.removeEventListener('abort', t.onAbort);
+    if (ok) t.resolve(value);
+    else t.reject(value);
+  }
+
+  #drainCompletions(): void {
+    if (!this.#ringRegistered && this.#dispatched === 0) return;
+    const out = this.#scratch;
+    let n: number;
+    do {
+      n = this.#complete.take(out, out.length);
+      if (n > 0) this.#onCompletions(out, n);
+    } while (n === out.length);
+  }
+
+  #onCompletions(items: Int32Array, n: number): void {
+    for (let i = 0; i < n; i++) this.#finish(items[i]!);
+    this.#afterCompletions();
+  }
+
+  #afterCompletions(): void {
+    if (this.#lastEnd > this.#waitStart) {
+      // The block time is measured up to when the result was published
+      // (the worker's end stamp), not to when this thread woke up, so a
+      // slow wake-up does not by itself switch polling off.
+      const blockNs = Math.max(0, this.#lastEnd - this.#waitStart);
+      const pp = this.#ctx.pollParams;
+      if (pp.maxNs > 0) this.#spinNs = adjustPollNs(this.#spinNs, blockNs, pp);
+      this.#waitStart = now();
+    }
+    if (this.#closing === null) this.#pump();
+    if (this.#dispatched === 0) {
+      // The ring handler keeps an attached context (and so the process)
+      // alive: drop it once the pool is idle, but not between two tasks of
+      // a back-to-back caller (whose next submit runs before this immediate).
+      if (this.#ringRegistered && !this.#unregisterPending) {
+        this.#unregisterPending = true;
+        setImmediate(this.#unregister);
+      }
+      if (this.#drained !== null) {
+        const d = this.#drained;
+        this.#drained = null;
+        d();
+      }
+    } else {
+      this.#scheduleSpin();
+    }
+  }
+
+  /** Takes one finished (or cancelled and acknowledged) slot. */
+  #finish(slot: number): void {
+    const t = this.#slots[slot];
+    if (t === undefined) return;
+    const meta = this.#meta;
+    const m = slot * META_WORDS;
+    const state = Atomics.load(meta, m + STATE);
+    if (state !== DONE && state !== CANCELLED) return;
+    const w = t.worker!;
+    if (w.inflight[0] === t) w.inflight.shift();
+    else {
+      const k = w.inflight.indexOf(t);
+      if (k >= 0) w.inflight.splice(k, 1);
+    }
+    this.#slots[slot] = undefined;
+    this.#dispatched--;
+    if (state === DONE) {
+      const len = meta[m + RESULT_LEN]!;
+      let value: unknown;
+      try {
+        if (len < VIA_PORT) {
+          value = readFast(len, this.#f64, slot * this.#f64PerSlot);
+        } else if (len === VIA_PORT) {
+          const msg = readPort(w.port, slot);
+          value = msg.raw === true ? msg.value : deserialize(msg.value as Buffer);
+        } else {
+          const off = slot * this.#opts.inlineBytes;
+          value = deserialize(Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + off, len));
+        }
+      } catch (e) {
+        value = e;
+      }
+      const start = this.#times[slot * TIME_WORDS + T_START]!;
+      const end = this.#times[slot * TIME_WORDS + T_END]!;
+      const runUs = (end - start) / 1000;
+      if (end > this.#lastEnd) this.#lastEnd = end;
+      this.#queueWait.record((start - t.tSubmit) / 1000);
+      this.#runTime.record(runUs);
+      this.#avgRunUs = this.#avgRunUs === 0 ? runUs : this.#avgRunUs * 0.9 + runUs * 0.1;
+      this.#completed++;
+      if (meta[m + RESULT_KIND] === RESULT_ERROR) {
+        const s = value as SerializedError;
+        this.#settle(t, false, s !== null && typeof s === 'object' && 'isError' in s ? (s.isError ? deserializeError(s) : s.props.value) : value);
+      } else {
+        this.#settle(t, true, value);
+      }
+    }
+    this.#free.push(slot);
+    if (w.inflight.length === 0 && !w.retiring) this.#armIdle(w);
+  }
+
+  #onExit(w: WorkerRec, code: number): void {
+    if (w.exited) return;
+    w.exited = true;
+    this.#workers.delete(w);
+    this.#exited++;
+    if (w.idleTimer !== null) clearTimeout(w.idleTimer);
+    w.idleTimer = null;
+    // Everything it finished is in the completion ring: take it first.
+    this.#drainCompletions();
+    const requeue: Task[] = [];
+    for (const t of [...w.inflight]) {
+      const slot = t.slot;
+      const state = Atomics.load(this.#meta, slot * META_WORDS + STATE);
+      if (state === DONE || state === CANCELLED) {
+        this.#finish(slot);
+        continue;
+      }
+      w.inflight.splice(w.inflight.indexOf(t), 1);
+      this.#slots[slot] = undefined;
+      this.#free.push(slot);
+      this.#dispatched--;
+      t.slot = -1;
+      t.worker = null;
+      if (state === ACTIVE) this.#settle(t, false, new WorkerExitError(code, w.error));
+      else requeue.push(t); // QUEUED: never started, runs elsewhere
+    }
+    if (requeue.length > 0) {
+      if (this.#closing !== null) {
+        for (const t of requeue) this.#settle(t, false, new PoolClosedError());
+      } else {
+        this.#queue.splice(this.#qHead, 0, ...requeue);
+      }
+    }
+    w.ring.close();
+    w.port.close();
+    if (this.#closing === null) {
+      this.#ensureMin();
+      if (this.#qHead < this.#queue.length && !this.#hasIdle() && this.#liveCount() < this.#max) this.#spawn();
+    }
+    this.#afterCompletions();
+  }
+
+  // ------------------------------------------- polling in the pool thread
+
+  /**
+   * Attached contexts do not busy-poll on their own; when the owning context
+   * has poll-max-ns set, the pool polls its completion ring for up to the
+   * adaptive window in a setImmediate (after Node's poll phase), as QEMU's
+   * aio_poll would before blocking. Driven contexts poll the ring natively.
+   */
+  #scheduleSpin(): void {
+    if (this.#spinPending || this.#spinNs === 0 && this.#ctx.pollParams.maxNs === 0) return;
+    if (this.#ctx.driven) return;
+    this.#spinPending = true;
+    setImmediate(this.#spin);
+  }
+
+  readonly #spin = (): void => {
+    this.#spinPending = false;
+    if (this.#dispatched === 0 || !this.#ringRegistered) return;
+    const pp = this.#ctx.pollParams;
+    if (pp.maxNs === 0) return;
+    if (this.#spinNs === 0) return; // grows again once results come within poll-max-ns
+    const ring = this.#complete;
+    ring.disarm();
+    const start = performance.now();
+    const budgetMs = this.#spinNs / 1e6;
+    while (!ring.readable && performance.now() - start < budgetMs);
+    // Leave the doorbell armed (this thread goes back to sleep in libuv),
+    // then look once more: pairs with the producer's publish-then-exchange.
+    // Found items are delivered here, in the home thread between two
+    // dispatches of the context, rather than after another loop turn.
+    while (ring.arm()) {
+      ring.disarm();
+      this.#drainCompletions();
+    }
+  };
+}
+
+function readPort(port: MessagePort, slot: number): PortPayload {
+  for (;;) {
+    const msg = receiveMessageOnPort(port);
+    if (msg === undefined) throw new Error(`thread-pool: result of slot ${slot} missing`);
+    const p = msg.message as PortPayload;
+    if (p.slot === slot) return p;
+  }
+}

@@ -1,5 +1,5 @@
 // @loop/thread-pool against piscina 5.3.2 and tinypool 2.2.0, same machine,
-// same task module (bench/tasks.mjs), one scenario per process:
+// same task module (test/fixtures/tasks.mjs, shared with the tests), one scenario per process:
 //   node bench/pools.bench.mjs <lib> <scenario>
 // lib: loop | loop-poll (the pool thread's context has poll-max-ns = 50 µs) | piscina | tinypool
 //      | floor (cpu only: 2 plain workers spinning 500 x 1 ms each, no pool: what this VM gives)
@@ -17,7 +17,7 @@ import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 
 const [lib, scenario] = process.argv.slice(2);
-const TASKS = new URL('./tasks.mjs', import.meta.url);
+const TASKS = new URL('../test/fixtures/tasks.mjs', import.meta.url);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, q) => a[Math.min(a.length - 1, Math.floor(a.length * q))];
 

@@ -137,10 +137,10 @@ describe('iothread', () => {
   });
 
   it('gives placed code the thread pool of the iothread\'s context, sized by its properties', async () => {
+    const baseline = threadCount();
     await objectAdd({ 'qom-type': 'iothread', id: 'pooled', 'thread-pool-min': 2, 'thread-pool-max': 3 });
     const t = iothread('pooled');
     expect(await t.poolStats()).toBeNull();
-    const threads = threadCount();
     const r = (await t.aioContext.call(CODE, 'useThreadPool', 8)) as {
       iothread: number;
       results: Array<{ value: number; threadId: number }>;
@@ -153,9 +153,10 @@ describe('iothread', () => {
     expect(r.stats.spawned).toBeLessThanOrEqual(3);
     await qomSet('/objects/pooled', 'thread-pool-max', 5);
     expect(await t.poolStats()).toMatchObject({ min: 2, max: 5 });
+    expect(threadCount()).toBeGreaterThanOrEqual(baseline + 3); // the iothread and at least min workers
     await objectDel('pooled');
-    // Deleting the iothread closes its pool: every worker is gone too.
-    await eventually(() => threadCount() < threads);
+    // Deleting the iothread closes its pool: the iothread and every worker are gone.
+    await eventually(() => threadCount() === baseline);
   });
 
   it('reports a module that throws while loading, and keeps running', async () => {

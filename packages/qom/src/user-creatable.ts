@@ -194,6 +194,8 @@ function objectOptionsFromOpts(parsed: QemuOptsParsed): ObjectOptionParse {
 
 /** Ids of objects between the start of their creation and their appearance in the tree. */
 const pendingIds = new Set<string>();
+/** The id each object under creation will get (read by userCreatableId during complete()). */
+const pendingIdOf = new WeakMap<QomObject, string>();
 
 function duplicateId(id: string): DuplicateError {
   return new DuplicateError(`attempt to add duplicate property '${id}' to object (type 'container')`);
@@ -223,31 +225,21 @@ export async function userCreatableAddType(options: ObjectOptions): Promise<QomO
     if (pendingIds.has(id) || container.propertyFind(id)) throw duplicateId(id);
     pendingIds.add(id);
     reserved = true;
-    setPendingId(obj, id);
+    pendingIdOf.set(obj, id);
     await (obj as QomObject & UserCreatable).complete?.();
     container.propertyAddChild(id, obj);
   } catch (err) {
     if (reserved) pendingIds.delete(id);
-    clearPendingId(obj);
+    pendingIdOf.delete(obj);
     await obj.unref();
     if (err instanceof QomError && err.phase === undefined) err.phase = 'create';
     throw err;
   }
   pendingIds.delete(id);
-  clearPendingId(obj);
+  pendingIdOf.delete(obj);
   // The tree holds the object now; drop the creation reference.
   await obj.unref();
   return obj;
-}
-
-const pendingIdOf = new WeakMap<QomObject, string>();
-
-function setPendingId(obj: QomObject, id: string): void {
-  pendingIdOf.set(obj, id);
-}
-
-function clearPendingId(obj: QomObject): void {
-  pendingIdOf.delete(obj);
 }
 
 /**

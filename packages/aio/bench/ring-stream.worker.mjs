@@ -1,20 +1,22 @@
 // The worker side of ring-stream.bench.mjs: a driven context consuming a
-// ring, or a MessagePort receiver; acknowledges the total through shared memory.
+// ring, or a MessagePort receiver; publishes its running count through
+// shared memory (the producer waits for the warm-up and for the total).
 import { parentPort, workerData } from 'node:worker_threads';
 import { AioContext, Ring, thread } from '../dist/index.js';
 
 if (workerData.cpu !== undefined) thread.setAffinity([workerData.cpu]);
 
 const done = new Int32Array(workerData.done);
+const total = workerData.total;
 if (workerData.mode === 'ring') {
   const ctx = new AioContext();
   const ring = Ring.from(workerData.ring);
   let got = 0;
   ctx.setRingHandler(ring, (_items, n) => {
     got += n;
-    if (got >= workerData.total) {
-      Atomics.store(done, 0, got);
-      Atomics.notify(done, 0);
+    Atomics.store(done, 0, got);
+    Atomics.notify(done, 0);
+    if (got >= total) {
       ctx.setRingHandler(ring, null);
       ctx.destroy();
       parentPort.close();
@@ -24,10 +26,7 @@ if (workerData.mode === 'ring') {
 } else {
   let got = 0;
   parentPort.on('message', () => {
-    if (++got >= workerData.total) {
-      Atomics.store(done, 0, got);
-      Atomics.notify(done, 0);
-      parentPort.close();
-    }
+    Atomics.store(done, 0, ++got);
+    if (got >= total) parentPort.close();
   });
 }

@@ -105,6 +105,9 @@ export class Ring implements RingData {
   readonly #owner: boolean;
   readonly #spsc: boolean;
   #headSeen = 0;
+  /** Producer side: items written and not yet published, and (SPSC) the tail they end at. */
+  #staged = false;
+  #stagedTail = 0;
 
   /** @internal Use {@link Ring.create} or {@link Ring.from}. */
   constructor(data: RingData, owner: boolean) {
@@ -189,9 +192,25 @@ export class Ring implements RingData {
   /**
    * Queues one item (a number for one-word slots, or `slotWords` numbers).
    * Returns false if the ring is full or closed. Writes the doorbell only if
-   * the consumer is armed (about to sleep, or asleep).
+   * the consumer is armed (about to sleep, or asleep). Same as
+   * {@link write} followed by {@link publish}.
    */
   push(item: number | ArrayLike<number>): boolean {
+    if (!this.write(item)) return false;
+    this.publish();
+    return true;
+  }
+
+  /**
+   * Queues one item without ringing the doorbell; a producer that queues a
+   * burst calls {@link publish} once after it. In an SPSC ring the items
+   * stay invisible to the consumer until then (one shared store per burst);
+   * in an MPSC ring each item is visible at once (a slot's own sequence word
+   * publishes it) and only the doorbell waits. Returns false if the ring is
+   * full or closed. Nothing queued is lost if publish() is late, but a
+   * sleeping consumer is not woken before it.
+   */
+  write(item: number | ArrayLike<number>): boolean {
     const h = this.#h;
     const w = this.slotWords;
     // Plain reads where no ordering is needed (Atomics.load is a builtin
@@ -202,7 +221,7 @@ export class Ring implements RingData {
     if (h[CLOSED] !== 0) return false;
     let pos: number;
     if (this.#spsc) {
-      pos = h[TAIL]!;
+      pos = this.#staged ? this.#stagedTail : h[TAIL]!;
       // The consumer's HEAD only moves forward: re-read it only when the
       // ring looks full from the last value seen.
       if (((pos - this.#headSeen) | 0) >= this.slots) {
@@ -211,7 +230,8 @@ export class Ring implements RingData {
       }
       if (w === 1 && typeof item === 'number') this.#d[pos & this.#mask] = item;
       else this.#write(pos, item, w);
-      Atomics.store(h, TAIL, (pos + 1) | 0);
+      this.#stagedTail = (pos + 1) | 0;
+      this.#staged = true;
     } else {
       const seq = this.#seq;
       for (;;) {
@@ -226,9 +246,20 @@ export class Ring implements RingData {
       }
       this.#write(pos, item, w);
       Atomics.store(seq, pos & this.#mask, (pos + 1) | 0);
+      this.#staged = true;
     }
-    this.#kick();
     return true;
+  }
+
+  /**
+   * Makes the items queued by {@link write} visible and rings the doorbell
+   * if the consumer is armed. Cheap when nothing was written.
+   */
+  publish(): void {
+    if (!this.#staged) return;
+    this.#staged = false;
+    if (this.#spsc) Atomics.store(this.#h, TAIL, this.#stagedTail);
+    this.#kick();
   }
 
   #write(pos: number, item: number | ArrayLike<number>, w: number): void {

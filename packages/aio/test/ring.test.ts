@@ -90,6 +90,35 @@ describe('setRingHandler', () => {
     ring.close();
   });
 
+  it('write() queues without the doorbell; publish() makes a burst visible (SPSC) and rings once', () => {
+    for (const kind of ['spsc', 'mpsc'] as const) {
+      const ctx = newContext();
+      const ring = Ring.create({ kind, slots: 8 });
+      const got: number[] = [];
+      ctx.setRingHandler(ring, (items, n) => got.push(...items.subarray(0, n)));
+      ctx.poll(false); // drained and armed: the next doorbell would be written
+      const writes0 = nativeCounters().eventfdWrites;
+      for (let i = 0; i < 5; i++) expect(ring.write(i)).toBe(true);
+      expect(nativeCounters().eventfdWrites).toBe(writes0);
+      // SPSC: invisible until published; MPSC: each item is visible at once.
+      expect(ring.readable).toBe(kind === 'mpsc');
+      expect(ring.size).toBe(kind === 'mpsc' ? 5 : 0);
+      ring.publish();
+      ring.publish(); // nothing new: no second doorbell
+      expect(nativeCounters().eventfdWrites - writes0).toBe(1);
+      expect(ring.size).toBe(5);
+      // Full: write() refuses like push(), counting unpublished items.
+      for (let i = 5; i < 8; i++) expect(ring.write(i)).toBe(true);
+      expect(ring.write(8)).toBe(false);
+      ring.publish();
+      while (ctx.poll(false));
+      expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      ctx.setRingHandler(ring, null);
+      ring.close();
+      expect(ring.write(1)).toBe(false);
+    }
+  });
+
   it('items queued before registration are delivered', () => {
     const ctx = newContext();
     const ring = Ring.create({ kind: 'mpsc', slots: 8 });

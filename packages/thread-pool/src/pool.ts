@@ -126,6 +126,8 @@ interface WorkerRec {
   readonly known: Set<number>;
   retiring: boolean;
   exited: boolean;
+  /** Its ring holds written, unpublished slots. */
+  unpublished: boolean;
   idleTimer: NodeJS.Timeout | null;
   error: unknown;
   readonly exitPromise: Promise<void>;
@@ -145,6 +147,15 @@ function checkTask(t: { readonly module: string | URL; readonly name: string }):
 }
 
 const now = (): number => clockGetNs(ClockType.REALTIME);
+
+// One executor for every submit(): a closure per call would be one more
+// allocation on the hottest path (100k pending tasks are 100k promises).
+let capturedResolve: ((v: unknown) => void) | null = null;
+let capturedReject: ((e: unknown) => void) | null = null;
+function captureResolvers(res: (v: never) => void, rej: (e: unknown) => void): void {
+  capturedResolve = res as (v: unknown) => void;
+  capturedReject = rej;
+}
 
 /**
  * A pool of worker threads bound to one AioContext. Get it with
@@ -181,6 +192,8 @@ export class ThreadPool {
   readonly #fnByRef = new WeakMap<object, number>();
   readonly #fnDefs: Array<{ module: string; name: string }> = [];
   #dispatched = 0;
+  /** Workers that are not retiring (QEMU's cur_threads minus those asked to leave). */
+  #live = 0;
   #nextIndex = 0;
   #completed = 0;
   #cancelled = 0;
@@ -201,6 +214,23 @@ export class ThreadPool {
       this.#ringRegistered = false;
       this.#ctx.setRingHandler(this.#complete, null);
     }
+  };
+  /**
+   * Workers whose rings hold slots written by #dispatch and not yet
+   * published. Submissions in one synchronous stretch (a loop of submit()
+   * calls, or the completions of one batch) reach each worker as one
+   * publication: one shared store and at most one doorbell write per worker
+   * instead of one per task, in a microtask, before this thread can block.
+   */
+  readonly #unpublished: WorkerRec[] = [];
+  readonly #publish = (): void => {
+    const ws = this.#unpublished;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      w.unpublished = false;
+      w.ring.publish();
+    }
+    ws.length = 0;
   };
   #spinPending = false;
   #spinNs = 0;
@@ -286,12 +316,10 @@ export class ThreadPool {
         buf = null;
       }
     }
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<Awaited<R>>((res, rej) => {
-      resolve = res as (v: unknown) => void;
-      reject = rej;
-    });
+    const promise = new Promise<Awaited<R>>(captureResolvers);
+    const resolve = capturedResolve!;
+    const reject = capturedReject!;
+    capturedResolve = capturedReject = null;
     const t: Task = {
       fnId,
       arg,
@@ -313,7 +341,8 @@ export class ThreadPool {
     }
     this.#queue.push(t);
     // QEMU: no idle worker and room for one more: start one.
-    if (!this.#hasIdle() && this.#liveCount() < this.#max) this.#spawn();
+    // The count first: at max (the steady state) the idle scan is skipped.
+    if (this.#live < this.#max && !this.#hasIdle()) this.#spawn();
     this.#pump();
     return promise;
   }
@@ -421,12 +450,6 @@ export class ThreadPool {
     return fnId;
   }
 
-  #liveCount(): number {
-    let n = 0;
-    for (const w of this.#workers) if (!w.retiring) n++;
-    return n;
-  }
-
   #hasIdle(): boolean {
     for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) return true;
     return false;
@@ -434,11 +457,7 @@ export class ThreadPool {
 
   #ensureMin(): void {
     if (this.#closing !== null) return;
-    let live = this.#liveCount();
-    while (live < this.#min) {
-      this.#spawn();
-      live++;
-    }
+    while (this.#live < this.#min) this.#spawn();
   }
 
   #applyParams(): void {
@@ -446,22 +465,19 @@ export class ThreadPool {
     this.#min = p.min;
     this.#max = p.max;
     this.#ensureMin();
-    let live = this.#liveCount();
     // Above max: idle ones leave now, busy ones after what they hold.
     for (const pass of [true, false]) {
       for (const w of this.#workers) {
-        if (live <= this.#max) break;
+        if (this.#live <= this.#max) break;
         if (w.retiring || (w.inflight.length === 0) !== pass) continue;
         this.#retire(w);
-        live--;
       }
     }
     // Above min: idle ones leave promptly (beyond QEMU, which waits for the timeout).
     for (const w of this.#workers) {
-      if (live <= this.#min) break;
+      if (this.#live <= this.#min) break;
       if (w.retiring || w.inflight.length > 0) continue;
       this.#retire(w);
-      live--;
     }
     for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) this.#armIdle(w);
     this.#pump();
@@ -499,6 +515,7 @@ export class ThreadPool {
       known: new Set(),
       retiring: false,
       exited: false,
+      unpublished: false,
       idleTimer: null,
       error: undefined,
       exitPromise: new Promise<void>((res) => (onExit = res)),
@@ -511,11 +528,13 @@ export class ThreadPool {
       onExit();
     });
     this.#workers.add(rec);
+    this.#live++;
     this.#spawned++;
     this.#armIdle(rec);
   }
 
   #retire(w: WorkerRec): void {
+    if (!w.retiring) this.#live--;
     w.retiring = true;
     if (w.idleTimer !== null) clearTimeout(w.idleTimer);
     w.idleTimer = null;
@@ -525,11 +544,11 @@ export class ThreadPool {
   /** QEMU's idle wait: a worker above min that stays idle for idleTimeoutMs exits. */
   #armIdle(w: WorkerRec): void {
     if (w.retiring || w.idleTimer !== null || this.#closing !== null) return;
-    if (this.#liveCount() <= this.#min) return;
+    if (this.#live <= this.#min) return;
     const t = setTimeout(() => {
       w.idleTimer = null;
       if (w.retiring || w.exited || w.inflight.length > 0 || this.#closing !== null) return;
-      if (this.#liveCount() > this.#min) this.#retire(w);
+      if (this.#live > this.#min) this.#retire(w);
     }, this.#opts.idleTimeoutMs);
     t.unref();
     w.idleTimer = t;
@@ -619,7 +638,13 @@ export class ThreadPool {
       this.#ringRegistered = true;
       this.#ctx.setRingHandler(this.#complete, (items, n) => this.#onCompletions(items, n));
     }
-    w.ring.push(slot);
+    // Published when this synchronous stretch ends (see #publish).
+    w.ring.write(slot);
+    if (!w.unpublished) {
+      w.unpublished = true;
+      this.#unpublished.push(w);
+      if (this.#unpublished.length === 1) queueMicrotask(this.#publish);
+    }
     return true;
   }
 
@@ -750,6 +775,7 @@ export class ThreadPool {
   #onExit(w: WorkerRec, code: number): void {
     if (w.exited) return;
     w.exited = true;
+    if (!w.retiring) this.#live--;
     this.#workers.delete(w);
     this.#exited++;
     if (w.idleTimer !== null) clearTimeout(w.idleTimer);
@@ -784,7 +810,7 @@ export class ThreadPool {
     w.port.close();
     if (this.#closing === null) {
       this.#ensureMin();
-      if (this.#qHead < this.#queue.length && !this.#hasIdle() && this.#liveCount() < this.#max) this.#spawn();
+      if (this.#qHead < this.#queue.length && this.#live < this.#max && !this.#hasIdle()) this.#spawn();
     }
     this.#afterCompletions();
   }

@@ -20,6 +20,7 @@ export type {
   ParamsKind,
   PollParamsInput,
   ThreadPoolParams,
+  TimerParams,
 } from './context.js';
 export { BH } from './bh.js';
 export { Timer, TimerList } from './timer.js';

@@ -12,8 +12,11 @@ import { line, summary, verdict } from './lib.mjs';
 
 const url = new URL('./notify-cross-thread.worker.mjs', import.meta.url);
 const ROUNDS = 5000;
+// Timing with performance.now() (a double, no allocation once optimised):
+// process.hrtime.bigint() allocated two BigInts a round, and the young
+// generation's scavenges (0.2-1 ms) were pauses long enough to make a
+// polling partner give up polling.
 const WARM = 500;
-const SHRINK = Number(process.env.SHRINK ?? 0);
 
 async function atomicsOrSpin(mode, cpus) {
   const sab = new SharedArrayBuffer(8);
@@ -22,7 +25,7 @@ async function atomicsOrSpin(mode, cpus) {
   await once(worker, 'online');
   const rt = [];
   for (let i = 1; i <= ROUNDS + WARM; i++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     Atomics.store(w, 0, i);
     Atomics.notify(w, 0);
     if (mode === 'atomics') {
@@ -30,7 +33,7 @@ async function atomicsOrSpin(mode, cpus) {
       // pick up the answer and then sleep the full 1 s timeout.
       for (let v; (v = Atomics.load(w, 1)) !== i; ) Atomics.wait(w, 1, v, 1000);
     } else while (Atomics.load(w, 1) !== i);
-    if (i > WARM) rt.push(Number(process.hrtime.bigint() - t0));
+    if (i > WARM) rt.push((performance.now() - t0) * 1e6);
   }
   Atomics.store(w, 0, -1);
   Atomics.notify(w, 0);
@@ -43,23 +46,23 @@ async function port(cpus) {
   await once(worker, 'online');
   const rt = [];
   for (let i = 1; i <= ROUNDS + WARM; i++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     worker.postMessage(i);
     await once(worker, 'message');
-    if (i > WARM) rt.push(Number(process.hrtime.bigint() - t0));
+    if (i > WARM) rt.push((performance.now() - t0) * 1e6);
   }
   worker.postMessage(-1);
   await once(worker, 'exit');
   return summary(rt);
 }
 
-async function remoteBh(mode, cpus) {
+async function remoteBh(mode, cpus, shrink = 0) {
   const ctx = new AioContext();
   const polling = mode === 'poll-polling' || mode === 'driven-polling';
-  if (polling) ctx.setPollParams({ maxNs: 32768, shrink: SHRINK });
+  if (polling) ctx.setPollParams({ maxNs: 32768, shrink });
   let got = 0;
   const pong = ctx.remoteBhNew(() => got++);
-  const worker = new Worker(url, { workerData: { mode, pong: pong.token, cpu: cpus[1], shrink: SHRINK } });
+  const worker = new Worker(url, { workerData: { mode, pong: pong.token, cpu: cpus[1], shrink } });
   const exited = once(worker, 'exit');
   const [{ ping, quit }] = await once(worker, 'message');
   const { scheduleRemoteBh } = await import('../dist/index.js');
@@ -81,10 +84,10 @@ async function remoteBh(mode, cpus) {
   const before = ctx.stats;
   const rt = [];
   for (let i = i0 + 1; i <= i0 + ROUNDS + WARM; i++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     scheduleRemoteBh(ping);
     while (got < i) ctx.poll(true);
-    if (i > i0 + WARM) rt.push(Number(process.hrtime.bigint() - t0));
+    if (i > i0 + WARM) rt.push((performance.now() - t0) * 1e6);
   }
   const after = ctx.stats;
   scheduleRemoteBh(quit);
@@ -110,6 +113,7 @@ export async function run() {
       'remote BH -> driven context': await remoteBh('driven', cpus),
       'remote BH -> poll(true) loop': await remoteBh('poll', cpus),
       'remote BH, poll-max-ns 32768 (poll loops)': await remoteBh('poll-polling', cpus),
+      'remote BH, poll-max-ns 32768, poll-shrink 2 (poll loops)': await remoteBh('poll-polling', cpus, 2),
       'remote BH, poll-max-ns 32768 (driven worker)': await remoteBh('driven-polling', cpus),
       'shared-memory spin (polling floor)': await atomicsOrSpin('spin', cpus),
     };
@@ -119,10 +123,16 @@ export async function run() {
       line(`${k}`, `${(v.p50 / 1000).toFixed(2)} / ${(v.p99 / 1000).toFixed(1)}`, 'p50/p99', `x${(v.p50 / floor).toFixed(2)} of Atomics${v.note ? '; ' + v.note : ''}`);
     }
     if (label === 'cross CPU') {
-      const pol = res['remote BH, poll-max-ns 32768 (poll loops)'].p50;
+      // QEMU's default poll-shrink (0) drops poll_ns to 0 after one round
+      // trip longer than poll-max-ns (a preemption is enough), and a
+      // blocking round trip (~100 µs) never lets it grow back: both sides
+      // then stay blocking. poll-shrink 2 (QEMU's own knob) halves instead.
       const spin = res['shared-memory spin (polling floor)'].p50;
-      verdict(pol <= 15 * spin && floor / pol >= 20,
-        `polling (poll loops) ${(pol / spin).toFixed(1)}x the spin floor (target <= 15x), ${(floor / pol).toFixed(0)}x faster than Atomics (target >= 20x)`);
+      for (const k of ['remote BH, poll-max-ns 32768 (poll loops)', 'remote BH, poll-max-ns 32768, poll-shrink 2 (poll loops)']) {
+        const pol = res[k].p50;
+        verdict(pol <= 15 * spin && floor / pol >= 20,
+          `${k}: ${(pol / spin).toFixed(1)}x the spin floor (target <= 15x), ${(floor / pol).toFixed(0)}x faster than Atomics (target >= 20x)`);
+      }
     }
   }
   thread.setAffinity(all);

@@ -188,26 +188,19 @@ function finish(slot: number, kind: number, value: unknown): void {
 
 function complete(slot: number): void {
   // The completion ring has a slot for every slot of the table: never full.
-  // Its doorbell is rung once per batch, by pump() or settle().
-  while (!completeRing.write(slot)) Atomics.wait(meta, 0, 0x7fffffff, 0.05);
+  while (!completeRing.push(slot)) Atomics.wait(meta, 0, 0x7fffffff, 0.05);
 }
 
 function exit(): void {
   exiting = true;
-  completeRing.publish();
   ctx.setRingHandler(submitRing, null);
   ctx.destroy();
   port.close();
   process.exit(0);
 }
 
-/** Runs queued items until one goes async or the queue is empty, then rings the pool's doorbell once. */
+/** Runs queued items until one goes async or the queue is empty. */
 function pump(): void {
-  runPending();
-  completeRing.publish();
-}
-
-function runPending(): void {
   while (!busy && head < pending.length) {
     const slot = pending[head++]!;
     if (head === pending.length) {
@@ -258,8 +251,7 @@ function runPending(): void {
 function settle(slot: number, kind: number, value: unknown): void {
   finish(slot, kind, value);
   busy = false;
-  if (exiting) completeRing.publish();
-  else pump();
+  if (!exiting) pump();
 }
 
 /** Calls the task; returns true if it went async (the worker is busy until it settles). */

@@ -13,14 +13,25 @@
 //   would).
 // Read the ratios against the Atomics.wait/notify floor in @loop/aio's bench
 // (about 50 µs across CPUs, 6 on one CPU on this machine kind).
-import { readFileSync } from 'node:fs';
+//
+// Flags (used by the workspace harness, `npm run bench`, tools/bench):
+//   --quick   500 calls, 100 wakes, 0.2 s + 0.5 s idle window per row
+//   --json    human lines to stderr, one JSON object with every row as the
+//             last stdout line
 import { AioContext, scheduleRemoteBh, thread } from '@loop/aio';
 import { objectAdd, objectDel, objectResolvePath } from '@loop/qom';
 import '../dist/index.js';
+import { threadCpuNs } from '../../../tools/bench/quiet.mjs';
 
 const CODE = new URL('./iothread-code.mjs', import.meta.url).href;
-const ROUNDS = Number(process.env.ROUNDS ?? 5000);
-const WAKES = Number(process.env.WAKES ?? 1000);
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 500 : 5000));
+const WAKES = Number(process.env.WAKES ?? (quick ? 100 : 1000));
+const SETTLE_MS = quick ? 200 : 1000;
+const IDLE_MS = quick ? 500 : 2000;
+const log = json ? (s) => process.stderr.write(s + '\n') : console.log;
 const now = () => process.hrtime.bigint();
 const pct = (s, p) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 const fmt = (ns) => (ns / 1000).toFixed(1).padStart(8);
@@ -28,13 +39,6 @@ const fmt = (ns) => (ns / 1000).toFixed(1).padStart(8);
 function summary(samples) {
   const s = Float64Array.from(samples).sort();
   return { p50: pct(s, 50), p99: pct(s, 99) };
-}
-
-/** utime+stime of one thread of this process, in ns (clock ticks of 10 ms). */
-function threadCpuNs(tid) {
-  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 1e7;
 }
 
 // The main thread's own context, attached to Node's loop (what @loop/main-loop does).
@@ -76,24 +80,28 @@ async function measure(pollMaxNs, placement) {
   }
   const ran = (await t.aioContext.call(CODE, 'takeTimes')).map(BigInt);
   const bhs = ran.map((at, i) => Number(at - sent[i]));
-  // idle CPU of the iothread over 2 s after 1 s of quiet
-  await new Promise((r) => setTimeout(r, 1000));
+  // idle CPU of the iothread over 2 s after 1 s of quiet (threadCpuNs:
+  // schedstat in ns where the kernel has it, else 10 ms ticks)
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   const c0 = threadCpuNs(t.threadId);
-  await new Promise((r) => setTimeout(r, 2000));
-  const idle = (threadCpuNs(t.threadId) - c0) / 2e9;
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const idle = (threadCpuNs(t.threadId) - c0) / (IDLE_MS * 1e6);
   await objectDel(id);
   thread.setAffinity([0, 1]);
   return { call: summary(calls), bh: summary(bhs), idle };
 }
 
-console.log(`@loop/iothread benchmarks, Node ${process.version}, ${new Date().toISOString()}, ${ROUNDS} rounds`);
-console.log('placement  poll-max-ns   call round trip p50/p99 (µs)   remote-BH wake p50/p99 (µs)   idle iothread CPU');
+log(`@loop/iothread benchmarks, Node ${process.version}, ${new Date().toISOString()}, ${ROUNDS} rounds`);
+log('placement  poll-max-ns   call round trip p50/p99 (µs)   remote-BH wake p50/p99 (µs)   idle iothread CPU');
+const rows = [];
 for (const placement of ['cross', 'same']) {
   for (const poll of [0, 32768]) {
     const r = await measure(poll, placement);
-    console.log(
+    rows.push({ placement, pollMaxNs: poll, ...r });
+    log(
       `${placement.padEnd(10)} ${String(poll).padStart(11)}   ${fmt(r.call.p50)} /${fmt(r.call.p99)}    ${fmt(r.bh.p50)} /${fmt(r.bh.p99)}      ${(r.idle * 100).toFixed(2)} % of a core`,
     );
   }
 }
+if (json) process.stdout.write(JSON.stringify({ suite: '@loop/iothread', node: process.version, rounds: ROUNDS, wakes: WAKES, idleMs: IDLE_MS, rows }) + '\n');
 process.exit(0);

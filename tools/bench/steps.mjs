@@ -45,7 +45,7 @@ export function steps({ quick, quietMaxMs }) {
     }
   }
   list.push(
-    { id: 'suite-thread-pool', title: '@loop/thread-pool bench suite', kind: 'suite', script: 'packages/thread-pool/bench/run.mjs', args: ['--json', ...q], timeoutS: quick ? 90 : 1200 },
+    { id: 'suite-thread-pool', title: '@loop/thread-pool bench suite', kind: 'suite', script: 'packages/thread-pool/bench/run.mjs', args: ['--json', ...q, '--quiet-max-ms', String(quietMaxMs)], timeoutS: quick ? 90 : 900 },
     { id: 'suite-iothread', title: '@loop/iothread bench suite', kind: 'suite', script: 'packages/iothread/bench/run.mjs', args: ['--json', ...q], timeoutS: quick ? 40 : 180 },
     { id: 'claim-thread-pool-min', title: 'Claim 1: thread-pool-min', kind: 'comparison', script: 'tools/bench/claims/thread-pool-min.mjs', args: [params], timeoutS: quick ? 40 : 180 },
     { id: 'claim-adaptive-polling', title: 'Claim 2: adaptive polling', kind: 'comparison', script: 'tools/bench/claims/adaptive-polling.mjs', args: [params], timeoutS: quick ? 40 : 300 },

@@ -7,6 +7,8 @@
 //   --json    human lines to stderr, and one JSON object with every run as the
 //             last stdout line; the raw file is not written (the harness
 //             keeps the raw data in docs/bench/results.json)
+//   --quiet-max-ms N   longest wait for a quiet window before each run
+//             (default 8000, 1000 with --quick)
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,7 +20,9 @@ const here = new URL('.', import.meta.url);
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const quick = args.includes('--quick');
-const named = args.filter((a) => !a.startsWith('--'));
+const quietAt = args.indexOf('--quiet-max-ms');
+const quietMaxMs = quietAt >= 0 ? Number(args[quietAt + 1]) : quick ? 1000 : 8000;
+const named = args.filter((a, i) => !a.startsWith('--') && (quietAt < 0 || i !== quietAt + 1));
 const scenarios = named.length > 0 ? named : quick ? ['latency', 'idle'] : ['latency', 'tput', 'cpu', 'rss', 'idle'];
 // In --json mode stdout carries only the JSON line.
 const log = json ? (/** @type {string} */ s) => process.stderr.write(s + '\n') : console.log;
@@ -32,7 +36,7 @@ for (const s of scenarios) {
   for (let rep = 0; rep < REPS; rep++) {
     // Interleave libraries within each repetition so drift hits all alike.
     for (const lib of libs[s]) {
-      const bg = waitQuiet({ maxMs: quick ? 1000 : 8000 });
+      const bg = waitQuiet({ maxMs: quietMaxMs });
       const line = execFileSync(process.execPath, ['--expose-gc', new URL('pools.bench.mjs', here).pathname, lib, s], { encoding: 'utf8' }).trim().split('\n').pop();
       const r = { ...JSON.parse(line), bgCores: Number(bg.toFixed(2)) };
       if (!json) appendFileSync(file, JSON.stringify({ ...r, rep, at: new Date().toISOString(), node: process.version }) + '\n');

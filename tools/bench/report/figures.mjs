@@ -60,6 +60,7 @@ export function aioFigures(results) {
     driven: crossPair(crossRuns, 'remote BH -> driven context', sub),
     pollLoop: crossPair(crossRuns, 'remote BH -> poll(true) loop', sub),
     polling: crossPair(crossRuns, 'remote BH, poll-max-ns 32768 (poll loops)', sub),
+    pollingShrink2: crossPair(crossRuns, 'remote BH, poll-max-ns 32768, poll-shrink 2', sub),
     pollingDriven: crossPair(crossRuns, 'remote BH, poll-max-ns 32768 (driven worker)', sub),
     spin: crossPair(crossRuns, 'shared-memory spin', sub),
   });
@@ -73,6 +74,7 @@ export function aioFigures(results) {
     timersMs: v('1e5 AioContext timers'),
     setTimeoutMs: v('1e5 setTimeout'),
     timerLateUs: v('200 µs AioContext timer'),
+    timerSpinLateUs: v('same, setTimerParams'),
     setTimeoutLateUs: v('setTimeout(fn, 1)'),
     ringMps: v('SPSC ring'),
     portMps: v('one postMessage per item'),

@@ -188,6 +188,10 @@ function finish(slot: number, kind: number, value: unknown): void {
 
 function complete(slot: number): void {
   // The completion ring has a slot for every slot of the table: never full.
+  // Rung per task, not once per batch of queued tasks: a batch of long tasks
+  // would hold the first one's result back until the last finished, and
+  // with it the pool's refill of this worker (measured: workers idled
+  // between 1 ms tasks, +15 % on 1000 of them).
   while (!completeRing.push(slot)) Atomics.wait(meta, 0, 0x7fffffff, 0.05);
 }
 

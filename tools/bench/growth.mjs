@@ -66,7 +66,7 @@ export function fitLogLog(points) {
 
 /**
  * @typedef {object} Growth
- * @property {'O(1)' | 'O(log n)' | 'O(n)' | 'O(n log n)' | 'O(n^k)' | 'unknown'} order  per item
+ * @property {'O(1)' | 'O(log n)' | 'O(n)' | 'O(n^k)' | 'unknown'} order  of the cost per item
  * @property {number} exponent  fitted k of cost per item ≈ c·n^k
  * @property {number} r2        of the log-log fit
  * @property {string} text      one line for the report
@@ -100,6 +100,9 @@ export function classifyPerItem(perItem) {
     order = 'O(n^k)';
   }
   const kText = `${k >= 0 ? '+' : ''}${k.toFixed(2)}`;
-  const text = `${order} per item (log-log slope of cost per item ${kText}, R² ${power.r2.toFixed(2)})`;
+  // R² says how well a slope explains the spread; for a flat series there is
+  // nothing to explain and it is ~0 by construction, so it is left out.
+  const fitText = order === 'O(1)' ? `log-log slope ${kText}` : `log-log slope ${kText}, R² ${power.r2.toFixed(2)}`;
+  const text = `${order} (${fitText})`;
   return { order, exponent: k, r2: power.r2, text };
 }

@@ -32,7 +32,7 @@ describe('bench growth fit', () => {
   it('classifies a logarithmic cost per item as O(log n)', () => {
     const g = classifyPerItem(sizes.map((n) => [n, 20 * Math.log2(n)]));
     expect(g.order).toBe('O(log n)');
-    expect(g.text).toContain('O(log n) per item');
+    expect(g.text).toMatch(/^O\(log n\) \(log-log slope \+0\.\d\d, R² /);
   });
 
   it('classifies a linear cost per item as O(n)', () => {

@@ -20,7 +20,7 @@ export function scalingSection(results, plot, failed) {
   const r = stepResult(results, 'scaling');
   if (!r) return [...out, failed('scaling'), ''].join('\n');
   out.push(
-    `One process (\`tools/bench/scaling.mjs\`), each size measured ${r.reps} time${r.reps > 1 ? 's' : ''} (median kept), sizes from small to large. The growth order is read from a least-squares line through log(cost per item) against log(n): a slope near 0 is O(1) per item, near 1 is O(n) per item; a small positive slope that fits a straight line in ln n is reported as O(log n). The fitted slope is printed next to each verdict; cache effects at the large sizes move it by a few hundredths.`,
+    `One process (\`tools/bench/scaling.mjs\`), each size measured ${r.reps} time${r.reps > 1 ? 's' : ''} (median kept), sizes from small to large. Each plotted cost is per item (per timer, per ready handler, per BH, per task) or per loop iteration (the fd rows). Its growth with n is read from a least-squares line through log(cost) against log(n): a slope near 0 is O(1), near 1 is O(n); a small positive slope that fits a straight line in ln n is reported as O(log n). A negative slope is a fixed cost spread over more items (O(1) per item). The fitted slope is printed next to each verdict; cache effects and GC at the large sizes move it by a few hundredths.`,
     '',
   );
   /** @type {{ what: string, pts: [number, number][], growth: ReturnType<typeof classifyPerItem> }[]} */
@@ -66,7 +66,7 @@ export function scalingSection(results, plot, failed) {
   );
   out.push(
     table(
-      ['series', 'cost at the smallest n', 'cost at the largest n', 'growth'],
+      ['series', 'cost at the smallest n', 'cost at the largest n', 'growth of the plotted cost with n'],
       fits.map((f) => {
         const first = f.pts[0];
         const last = f.pts[f.pts.length - 1];

@@ -34,14 +34,25 @@ export function suitesSection(results, failed) {
     );
   }
   const a = aioFigures(results);
+  /** @type {Record<string, string>} */
+  const label = {
+    atomics: 'Atomics.wait/notify (blocking floor)',
+    port: 'MessagePort',
+    driven: 'remote BH → driven context',
+    pollLoop: 'remote BH → poll(true) loop',
+    polling: 'remote BH, poll-max-ns 32768 (poll loops)',
+    pollingShrink2: 'same, poll-shrink 2',
+    pollingDriven: 'remote BH, poll-max-ns 32768 (driven worker)',
+    spin: 'shared-memory spin (polling floor)',
+  };
   if (a.crossRunCount > 0) {
     out.push(`Cross-thread round trips, median of ${a.crossRunCount} run${a.crossRunCount > 1 ? 's' : ''} (each a fresh process; per-run p50 in brackets):`, '');
     const rows = [];
-    for (const [label, pl] of /** @type {const} */ ([['different CPUs', a.cross], ['one CPU', a.same]])) {
+    for (const [where, pl] of /** @type {const} */ ([['different CPUs', a.cross], ['one CPU', a.same]])) {
       const floor = pl.atomics?.p50;
       for (const [k, v] of Object.entries(pl)) {
         if (!v) continue;
-        rows.push([label, k, us(v.p50), runs(v.runs, (x) => num(x)), us(v.p99), floor ? times(v.p50 / floor) : 'n/a']);
+        rows.push([where, label[k] ?? k, us(v.p50), runs(v.runs, (x) => num(x)), us(v.p99), floor ? times(v.p50 / floor) : 'n/a']);
       }
     }
     out.push(table(['placement', 'mechanism', 'p50', 'runs (µs)', 'p99', '÷ Atomics floor'], rows), '');

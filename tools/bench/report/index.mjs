@@ -87,7 +87,7 @@ export function writeReport(results, outDir, rootUrl) {
     '',
     'How to read this: every comparison ran in one process with its peers side by side, alternating, after a warm-up; cross-thread figures are given for threads pinned to different CPUs and to one CPU; before each step the harness waited (up to 8 s) for a 300 ms window in which other processes used under 0.3 cores, and the steps table records what they used before and during each step. On this VM a blocking wake of a thread on another (halted) vCPU costs about 50 µs one way whatever the mechanism, and about 6 µs on the same vCPU, so ratios measured in the same run say more than absolute figures.',
     '',
-    'Rerun: `npm run bench` (full, rewrites this file, `docs/bench/*.svg` and `docs/bench/results.json`); `npm run bench -- --quick` is a smoke check of every step in under 2 minutes that writes its report to `$TMPDIR/loop-bench-quick/` and never touches `docs/` (unless `--out docs` is given); `node tools/bench/run.mjs --report-only docs/bench/results.json` regenerates this file from the saved results. The harness is in `tools/bench/` (`run.mjs` and its README in the header comment).',
+    'Rerun: `npm run bench` (full, rewrites this file, `docs/bench/*.svg` and `docs/bench/results.json`); `npm run bench -- --quick` is a smoke check of every step in under 2 minutes that writes its report to `$TMPDIR/loop-bench-quick/` and never touches `docs/` (unless `--out docs` is given); `node tools/bench/run.mjs --report-only docs/bench/results.json` regenerates this file from the saved results. The harness and its flags: `tools/bench/README.md`.',
     '',
     '## Targets of the package issues',
     '',

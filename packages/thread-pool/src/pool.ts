@@ -283,7 +283,11 @@ export class ThreadPool {
    * MessagePort if it is larger than `inlineBytes` or has a transfer list.
    *
    * **Gotchas** Results of tasks that finish together are delivered in
-   * completion order (QEMU does not promise an order either).
+   * completion order (QEMU does not promise an order either). A task reaches
+   * its worker when the current synchronous stretch of JavaScript ends (one
+   * microtask publishes every submission made in it): code that waits for a
+   * result with a synchronous `ctx.poll(true)` loop must first let
+   * microtasks run (an `await`), as it must anyway to see the promise settle.
    * @throws (rejects) {AbortError} `ABORT_ERR` if `signal` aborts before the task starts;
    *   {PoolClosedError} `LOOP_ERR_POOL_CLOSED` after `close()`; {WorkerExitError}
    *   `LOOP_ERR_WORKER_EXIT` if its worker dies while running it; the task's own error otherwise.

@@ -236,6 +236,9 @@ export function linePlot(plot) {
     parts.push(`<text x="${xx}" y="${top + h + 15}" text-anchor="middle">${escapeXml(cats ? cats[t] : formatTick(t))}</text>`);
   }
   parts.push(`<text x="${left + w / 2}" y="${top + h + 34}" text-anchor="middle">${escapeXml(plot.xLabel)}</text>`);
+  // Labels of nearby vertical lines step down a row instead of overprinting.
+  let lastLabelX = -Infinity;
+  let row = 0;
   for (const r of plot.refs ?? []) {
     if (r.axis === 'y') {
       if (yLog && !(r.value > 0)) continue;
@@ -248,7 +251,9 @@ export function linePlot(plot) {
       parts.push(`<line x1="${xx}" x2="${xx}" y1="${top}" y2="${top + h}" stroke="#888" stroke-dasharray="2 3"/>`);
       // Labels near the right edge go to the left of their line, so they stay inside the frame.
       const right = Number(xx) > left + w * 0.8;
-      parts.push(`<text x="${(Number(xx) + (right ? -4 : 4)).toFixed(1)}" y="${top + 12}"${right ? ' text-anchor="end"' : ''} fill="#555">${escapeXml(r.label)}</text>`);
+      row = Number(xx) - lastLabelX < 8 + r.label.length * 6 ? row + 1 : 0;
+      lastLabelX = Number(xx);
+      parts.push(`<text x="${(Number(xx) + (right ? -4 : 4)).toFixed(1)}" y="${top + 12 + row * 13}"${right ? ' text-anchor="end"' : ''} fill="#555">${escapeXml(r.label)}</text>`);
     }
   }
   /** @type {{ name: string, color: string, shape: string, dashed?: boolean }[]} */

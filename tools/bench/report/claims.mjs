@@ -127,6 +127,9 @@ export function knee(polls, tput) {
   const base = tput[0];
   let best = 0;
   for (let i = 1; i < tput.length; i++) if (tput[i] > tput[best]) best = i;
+  if (best === 0) {
+    return { at: undefined, text: `no knee: no poll-max-ns above 0 does better than 0 (${rate(base, ' req/s')} at 0, down to ${rate(Math.min(...tput), ' req/s')}): polling only costs here` };
+  }
   if (!(tput[best] >= base * 1.1)) {
     return { at: undefined, text: `no knee: no poll-max-ns raises throughput by 10 % over 0 (best ${rate(tput[best], ' req/s')} at ${polls[best]} ns vs ${rate(base, ' req/s')} at 0)` };
   }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ratio } from '../stats.mjs';
+import { median, ratio } from '../stats.mjs';
 import { num, rate, table, times, us } from './md.mjs';
 
 /**
@@ -35,7 +35,7 @@ export const EARLIER = [
   { measure: 'aio: BH chain vs setImmediate chain', earlier: '9.8×, 3.4× (runs A, B); 6.9× (quiet run)', source: 'docs/benchmarks.md', now: (f) => times(ratio(f.aio.bhChain, f.aio.immChain)) },
   { measure: 'aio: BH bulk vs setImmediate bulk', earlier: '1.44×, 1.85×; 1.56× (quiet)', source: 'docs/benchmarks.md', now: (f) => times(ratio(f.aio.bhBulk, f.aio.immBulk)) },
   { measure: 'aio: 1e5 timers vs setTimeout (× faster)', earlier: '0.84×, 0.32×; after the performance pass 0.98×, 0.94× (1.10–1.52× quieter); 1.04× (quiet)', source: 'docs/benchmarks.md', now: (f) => `${times(ratio(f.aio.setTimeoutMs, f.aio.timersMs))} (${num(f.aio.timersMs)} vs ${num(f.aio.setTimeoutMs)} ms)` },
-  { measure: 'aio: 200 µs timer lateness vs setTimeout(…, 1) (µs)', earlier: '60 vs 140, 92 vs 152; after the pass 80–86 vs 134–145; 100.5 vs 157.6 (quiet)', source: 'docs/benchmarks.md', now: (f) => vs(f.aio.timerLateUs, f.aio.setTimeoutLateUs) },
+  { measure: 'aio: 200 µs timer lateness vs setTimeout(…, 1) (µs)', earlier: '60 vs 140, 92 vs 152; after the pass 80–86 vs 134–145; 100.5 vs 157.6 (quiet)', source: 'docs/benchmarks.md', now: (f) => `${num(f.aio.timerLateUs)} vs ${num(f.aio.setTimeoutLateUs)} (${times(ratio(f.aio.setTimeoutLateUs, f.aio.timerLateUs))} better)` },
   { measure: 'aio: ring 1e6 items vs one postMessage per item (M items/s)', earlier: '8.4×, 9.9× pinned; after the pass 9.4×, 9.9×; 5.99 vs 0.69 = 8.7× (quiet)', source: 'docs/benchmarks.md', now: (f) => vs(f.aio.ringMps, f.aio.portMps) },
   { measure: 'aio: cross CPU, remote BH → driven vs Atomics floor, p50 (µs)', earlier: '48.6 vs 54.3 (0.89×), 108 vs 98 (1.11×)', source: 'docs/benchmarks.md', now: (f) => vs(f.aio.cross.driven?.p50, f.aio.cross.atomics?.p50) },
   { measure: 'aio: cross CPU, MessagePort ping-pong p50 (µs)', earlier: '66.3, 135', source: 'docs/benchmarks.md', now: (f) => us(f.aio.cross.port?.p50) },
@@ -50,7 +50,12 @@ export const EARLIER = [
   { measure: 'iothread: remote-BH wake, one CPU, poll 0 / 32768', earlier: '55.4 / 2592 µs; 34.1 / 2913 µs', source: 'docs/benchmarks.md', now: (f) => `${ioRow(f.iothread, 'same', 0, 'bh')}; ${ioRow(f.iothread, 'same', 32768, 'bh')}` },
   { measure: 'thread-pool: latency p50, @loop vs piscina (µs)', earlier: '20.7 vs 134.8 (0.154×); tinypool 177.1', source: 'packages/thread-pool/bench/README.md', now: (f) => `${vs(f.pool.latency.loop, f.pool.latency.piscina)}; tinypool ${num(f.pool.latency.tinypool)}` },
   { measure: 'thread-pool: latency p50 with main-thread polling (loop-poll)', earlier: '30.1 µs [61.3 / 6.3 / 30.1]', source: 'packages/thread-pool/bench/README.md', now: (f) => us(f.pool.latency.loopPoll) },
-  { measure: 'thread-pool: 100k no-op tasks, 2 threads (tasks/s)', earlier: '302.8k vs 14.6k = 20.7×; tinypool 7.5k', source: 'packages/thread-pool/bench/README.md', now: (f) => `${rate(f.pool.tput.loop)} vs ${rate(f.pool.tput.piscina)} = ${times(ratio(f.pool.tput.loop, f.pool.tput.piscina))}; tinypool ${rate(f.pool.tput.tinypool)}` },
+  { measure: 'thread-pool: 100k no-op tasks, 2 threads (tasks/s)', earlier: '302.8k vs 14.6k = 20.7×; tinypool 7.5k', source: 'packages/thread-pool/bench/README.md', now: (f) => {
+      const cold = (/** @type {string} */ lib) => median(f.pool.runs('tput', lib, 'coldTasksPerSec'));
+      const c = f.pool.runs('tput', 'loop', 'coldTasksPerSec').length ? `; first 100k round, cold heap (close to what the earlier bench timed) ${rate(cold('loop'))} vs ${rate(cold('piscina'))} = ${times(ratio(cold('loop'), cold('piscina')))}` : '';
+      return `${rate(f.pool.tput.loop)} vs ${rate(f.pool.tput.piscina)} = ${times(ratio(f.pool.tput.loop, f.pool.tput.piscina))}; tinypool ${rate(f.pool.tput.tinypool)}${c}`;
+    },
+  },
   { measure: 'thread-pool: 1k × 1 ms on 2 threads (ms)', earlier: '578.9 vs piscina 683.8 (0.85×); floor 510; tinypool 640.7', source: 'packages/thread-pool/bench/README.md', now: (f) => `${vs(f.pool.cpu.loop, f.pool.cpu.piscina)}; floor ${num(f.pool.cpu.floor)}; tinypool ${num(f.pool.cpu.tinypool)}` },
   { measure: 'thread-pool: RSS per idle worker (MiB)', earlier: '8.9 vs 8.2 vs 8.2', source: 'packages/thread-pool/bench/README.md', now: (f) => `${num(f.pool.rss.loop)} vs ${num(f.pool.rss.piscina)} vs ${num(f.pool.rss.tinypool)}` },
   { measure: 'thread-pool: first task after 2 s idle, min = max = 4; min = 0', earlier: '772 µs (11× steady 70 µs); 71 ms', source: 'packages/thread-pool/bench/README.md', now: (f) => `${us(f.pool.idle.warmFirstUs)} (${times(ratio(f.pool.idle.warmFirstUs, f.pool.idle.steadyP50Us))} steady ${us(f.pool.idle.steadyP50Us)}); ${us(f.pool.idle.coldFirstUs)}` },

@@ -42,6 +42,22 @@ function crossPair(runs, name, sub) {
   return { p50: median(p50s), p99: median(p99s), runs: p50s, runsP99: p99s };
 }
 
+/**
+ * The median over runs of a per-run ratio a / b: each run compares two
+ * mechanisms measured side by side in the same process, which is the
+ * comparison the targets ask for (machine drift between runs cancels out).
+ * @param {import('./aio-lines.mjs').AioRecord[][]} runs
+ * @param {string} a @param {string} b @param {string} sub
+ * @returns {{ median: number, runs: number[] } | undefined}
+ */
+function crossRatio(runs, a, b, sub) {
+  const rs = runs
+    .map((r) => [findRecord(r, a, sub), findRecord(r, b, sub)])
+    .filter(([x, y]) => x !== undefined && y !== undefined && y.value > 0)
+    .map(([x, y]) => /** @type {number} */ (x?.value) / /** @type {number} */ (y?.value));
+  return rs.length ? { median: median(rs), runs: rs } : undefined;
+}
+
 /** @param {Results} results */
 export function aioFigures(results) {
   const main = stepResult(results, 'suite-aio');
@@ -63,6 +79,12 @@ export function aioFigures(results) {
     pollingShrink2: crossPair(crossRuns, 'remote BH, poll-max-ns 32768, poll-shrink 2', sub),
     pollingDriven: crossPair(crossRuns, 'remote BH, poll-max-ns 32768 (driven worker)', sub),
     spin: crossPair(crossRuns, 'shared-memory spin', sub),
+    drivenVsAtomics: crossRatio(crossRuns, 'remote BH -> driven context', 'Atomics.wait/notify', sub),
+    drivenVsPort: crossRatio(crossRuns, 'remote BH -> driven context', 'MessagePort', sub),
+    pollingVsSpin: crossRatio(crossRuns, 'remote BH, poll-max-ns 32768 (poll loops)', 'shared-memory spin', sub),
+    atomicsVsPolling: crossRatio(crossRuns, 'Atomics.wait/notify', 'remote BH, poll-max-ns 32768 (poll loops)', sub),
+    shrink2VsSpin: crossRatio(crossRuns, 'remote BH, poll-max-ns 32768, poll-shrink 2', 'shared-memory spin', sub),
+    atomicsVsShrink2: crossRatio(crossRuns, 'Atomics.wait/notify', 'remote BH, poll-max-ns 32768, poll-shrink 2', sub),
   });
   return {
     ran: main !== undefined,

@@ -51,7 +51,8 @@ export function suitesSection(results, failed) {
     for (const [where, pl] of /** @type {const} */ ([['different CPUs', a.cross], ['one CPU', a.same]])) {
       const floor = pl.atomics?.p50;
       for (const [k, v] of Object.entries(pl)) {
-        if (!v) continue;
+        // Only the measured pairs; the per-run ratios live next to them.
+        if (!v || !('p50' in v)) continue;
         rows.push([where, label[k] ?? k, us(v.p50), runs(v.runs, (x) => num(x)), us(v.p99), floor ? times(v.p50 / floor) : 'n/a']);
       }
     }
@@ -76,6 +77,7 @@ export function suitesSection(results, failed) {
         const m = median(vals);
         let extra = '';
         if (s === 'latency') extra = `p99 ${rs.map((x) => num(x.p99Us)).join(' / ')} µs`;
+        if (s === 'tput' && rs.some((x) => typeof x.coldTasksPerSec === 'number')) extra = `cold-heap first round ${num(median(rs.map((x) => x.coldTasksPerSec)))} tasks/s`;
         if (s === 'idle') extra = `steady p50 ${num(median(rs.map((x) => x.steadyP50Us)))} µs; first task with min = 0: ${num(median(rs.map((x) => x.coldFirstUs)) / 1000)} ms`;
         rows.push([s, lib, `${num(m)} ${unit[s] ?? k}`, runs(vals, (x) => num(x)), base !== undefined && lib !== 'piscina' ? times(m / base) : '', extra, rs.map((x) => x.bgCores).join(' / ')]);
       }

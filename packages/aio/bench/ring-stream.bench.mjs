@@ -28,7 +28,7 @@ async function acked(done, n) {
 async function ring(total, cpus) {
   const r = Ring.create({ kind: 'spsc', slots: 4096 });
   const done = new Int32Array(new SharedArrayBuffer(4));
-  const w = new Worker(url, { workerData: { mode: 'ring', ring: r.data, total: WARM + total, done: done.buffer, cpu: cpus[1] } });
+  const w = new Worker(url, { workerData: { mode: 'ring', ring: r.data, total: WARM + total, warm: WARM, done: done.buffer, cpu: cpus[1] } });
   await once(w, 'online');
   for (let i = 0; i < WARM; ) if (r.push(i)) i++;
   await acked(done, WARM);

@@ -13,9 +13,11 @@ if (workerData.mode === 'ring') {
   const ring = Ring.from(workerData.ring);
   let got = 0;
   ctx.setRingHandler(ring, (_items, n) => {
+    const before = got;
     got += n;
     Atomics.store(done, 0, got);
-    Atomics.notify(done, 0);
+    // Wake the producer only where it waits (end of warm-up, end of run).
+    if (got >= total || (before < workerData.warm && got >= workerData.warm)) Atomics.notify(done, 0);
     if (got >= total) {
       ctx.setRingHandler(ring, null);
       ctx.destroy();

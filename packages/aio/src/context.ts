@@ -142,8 +142,14 @@ export interface TimerParams {
    * its timerfd expires (60 to 120 µs on the 2-vCPU reference VM, measured
    * with a bare C timerfd + epoll program), so timers fire that late;
    * with `spinNs` above that wake-up cost they fire within a few µs, for at
-   * most `spinNs` of CPU per expiry. At most 1 000 000 (1 ms). `ctx.poll()`
-   * called from JavaScript does not spin.
+   * most `spinNs` of CPU per expiry. REALTIME and HOST timers only (VIRTUAL
+   * time moves by code). At most 1 000 000 (1 ms). While spinning the
+   * context still looks at notifications, rings and its fds (every 16 µs)
+   * and stops for them; microtasks of the handlers that ran in the same
+   * dispatch, and libuv's own events, wait for the spin (at most `spinNs`).
+   * `ctx.poll()` called from JavaScript does not spin, but on an attached
+   * context a blocking `poll()` is woken `spinNs` early by the context's
+   * timerfd and may return without progress.
    */
   readonly spinNs: number;
 }
@@ -1377,10 +1383,11 @@ export class AioContext {
       this.#bh.poll();
       this.#dispatchReady(ready);
       if (this.#walking === 1 && this.#needSweep) this.#sweep();
-      if (this.#timerSpinNs > 0) {
-        // Woken spinNs early for a timer: wait for it here and fire it in
-        // this dispatch (going back to libuv first would cost a wake-up).
-        const d = this.timersDeadlineNs();
+      if (this.#timerSpinNs > 0 && this.#pollHandle !== null) {
+        // A REALTIME or HOST timer is due within spinNs (whatever woke this
+        // dispatch): wait for it here and fire it now; going back to libuv
+        // first would cost a wake-up, the very lateness the spin avoids.
+        const d = this.#wallTimersDeadlineNs();
         if (d > 0 && d <= this.#timerSpinNs) this.#spinUntil(native.nowNs() + d);
       }
       this.#runTimers();
@@ -1405,15 +1412,25 @@ export class AioContext {
     Atomics.or(c, NOTIFY_ME, 1);
     if (this.#rings.size > 0) this.#armRings();
     let timeout = this.#computeTimeout();
+    // Timer spin: when the soonest event is a REALTIME/HOST timer, wake
+    // spinNs before it; once within spinNs, dispatch at once (the dispatch
+    // busy-waits, see #dispatchAttached). Never spin here: this also runs
+    // inside timer.mod() and attach(), which must not block.
+    let early = 0;
     const spin = this.#timerSpinNs;
-    if (spin > 0 && timeout > 0 && timeout <= spin) timeout = this.#spinUntil(native.nowNs() + timeout);
+    if (spin > 0 && timeout > 0) {
+      const d = this.#wallTimersDeadlineNs();
+      if (d > 0 && d <= timeout) {
+        if (d <= spin) timeout = 0;
+        else early = spin;
+      }
+    }
     if (timeout === 0 || Atomics.load(c, NOTIFIED) !== 0) {
       // Work is runnable now: come back after libuv's current turn. Inside
       // the driven loop's call, tell it so by the return value instead.
       this.#wakeSelf();
     } else {
-      // With timer spin, wake spinNs early and busy-wait the rest (above).
-      const deadline = timeout < 0 ? -1 : native.nowNs() + (spin > 0 ? timeout - spin : timeout);
+      const deadline = timeout < 0 ? -1 : native.nowNs() + timeout - early;
       if (deadline !== this.#armedDeadline) {
         check(native.timerfdSet(this.#timerfd, deadline), 'timerfd_settime', this.#timerfd);
         this.#armedDeadline = deadline;
@@ -1448,14 +1465,32 @@ export class AioContext {
   }
 
   /**
-   * Busy-waits until `deadline` (REALTIME ns) or a notification, whichever
-   * comes first; returns 0 (dispatch now) or, if notified early, 0 too: the
-   * notification is work of its own.
+   * Busy-waits until `deadline` (REALTIME ns), or until other work shows up:
+   * a notification, a ring with items, or a ready fd of the context (a
+   * zero-timeout epoll_wait every 16 µs, level-triggered, so nothing is
+   * consumed). Then the timer fires late by that work's dispatch, never
+   * early (TimerList.run re-checks each expiry).
    */
-  #spinUntil(deadline: number): number {
+  #spinUntil(deadline: number): void {
     const c = this.#control;
-    while (native.nowNs() < deadline && Atomics.load(c, NOTIFIED) === 0);
-    return 0;
+    let nextLook = 0;
+    for (let now = native.nowNs(); now < deadline; now = native.nowNs()) {
+      if (Atomics.load(c, NOTIFIED) !== 0) return;
+      if (now >= nextLook) {
+        nextLook = now + 16_000;
+        for (const { ring } of this.#rings.values()) if (ring.readable) return;
+        if (this.#userHandlers > 0 && native.epollWait(this.#epfd, 0, this.#out) > 0) return;
+      }
+    }
+  }
+
+  /** Nanoseconds until the soonest REALTIME or HOST timer (-1: none); VIRTUAL time moves by code, not by waiting. */
+  #wallTimersDeadlineNs(): number {
+    let d = -1;
+    for (const l of this.#timers) {
+      if (l.size > 0 && l.clockType !== ClockType.VIRTUAL) d = soonestTimeout(d, l.deadlineNs());
+    }
+    return d;
   }
 
   /** Makes the native loop dispatch again without blocking. */

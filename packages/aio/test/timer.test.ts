@@ -230,6 +230,22 @@ describe('timer spin (setTimerParams, opt-in)', () => {
     expect(seen).toEqual(['timer']);
   });
 
+  it('arming a timer inside the spin window does not busy-wait in mod(); the spin happens in the dispatch', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    ctx.setTimerParams({ spinNs: 1_000_000 });
+    let firedLate = -1;
+    const deadline = clockGetNs(ClockType.REALTIME) + 900_000;
+    const t = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => (firedLate = clockGetNs(ClockType.REALTIME) - deadline));
+    const t0 = clockGetNs(ClockType.REALTIME);
+    t.modNs(deadline);
+    const modNs = clockGetNs(ClockType.REALTIME) - t0;
+    expect(modNs).toBeLessThan(500_000); // it used to spin here until the deadline
+    while (firedLate < 0) await new Promise((r) => setImmediate(r));
+    expect(firedLate).toBeGreaterThanOrEqual(0);
+    ctx.detach();
+  });
+
   it('an attached context with timer spin fires 300 µs timers never early and later by less than without it', async () => {
     // Median lateness of 25 shots each way, alternating; the spin side wakes
     // 200 µs early and busy-waits, so only a preemption makes it late.

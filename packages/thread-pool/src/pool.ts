@@ -217,13 +217,16 @@ export class ThreadPool {
   };
   /**
    * Workers whose rings hold slots written by #dispatch and not yet
-   * published. Submissions in one synchronous stretch (a loop of submit()
-   * calls, or the completions of one batch) reach each worker as one
+   * published. The refills after one batch of completions, and on an
+   * attached context the submissions of one synchronous stretch (published
+   * by a microtask, before the thread can block), reach each worker as one
    * publication: one shared store and at most one doorbell write per worker
-   * instead of one per task, in a microtask, before this thread can block.
+   * instead of one per task.
    */
   readonly #unpublished: WorkerRec[] = [];
+  #publishQueued = false;
   readonly #publish = (): void => {
+    this.#publishQueued = false;
     const ws = this.#unpublished;
     for (let i = 0; i < ws.length; i++) {
       const w = ws[i]!;
@@ -283,11 +286,10 @@ export class ThreadPool {
    * MessagePort if it is larger than `inlineBytes` or has a transfer list.
    *
    * **Gotchas** Results of tasks that finish together are delivered in
-   * completion order (QEMU does not promise an order either). A task reaches
-   * its worker when the current synchronous stretch of JavaScript ends (one
-   * microtask publishes every submission made in it): code that waits for a
-   * result with a synchronous `ctx.poll(true)` loop must first let
-   * microtasks run (an `await`), as it must anyway to see the promise settle.
+   * completion order (QEMU does not promise an order either). On an
+   * attached context a task reaches its worker when the current synchronous
+   * stretch of JavaScript ends (one microtask publishes every submission
+   * made in it); on a driven or bare context at once.
    * @throws (rejects) {AbortError} `ABORT_ERR` if `signal` aborts before the task starts;
    *   {PoolClosedError} `LOOP_ERR_POOL_CLOSED` after `close()`; {WorkerExitError}
    *   `LOOP_ERR_WORKER_EXIT` if its worker dies while running it; the task's own error otherwise.
@@ -348,6 +350,20 @@ export class ThreadPool {
     // The count first: at max (the steady state) the idle scan is skipped.
     if (this.#live < this.#max && !this.#hasIdle()) this.#spawn();
     this.#pump();
+    if (this.#unpublished.length > 0) {
+      // On an attached context microtasks run before the thread can block,
+      // so a loop of submits is published once. A driven context busy-polls
+      // inside the same native call before its microtasks run, and a bare
+      // context may be waited on with a synchronous poll(): publish now.
+      if (this.#ctx.attached) {
+        if (!this.#publishQueued) {
+          this.#publishQueued = true;
+          queueMicrotask(this.#publish);
+        }
+      } else {
+        this.#publish();
+      }
+    }
     return promise;
   }
 
@@ -414,6 +430,9 @@ export class ThreadPool {
   }
 
   async #doClose(): Promise<void> {
+    // Cancelled slots still written but unpublished would never be
+    // acknowledged by their worker, and the drain below would wait forever.
+    this.#publish();
     this.#unlisten();
     this.#onClosed();
     const closedError = (): PoolClosedError => new PoolClosedError('thread pool is closed: the task was not started');
@@ -485,6 +504,7 @@ export class ThreadPool {
     }
     for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) this.#armIdle(w);
     this.#pump();
+    this.#publish();
   }
 
   #spawn(): void {
@@ -642,12 +662,13 @@ export class ThreadPool {
       this.#ringRegistered = true;
       this.#ctx.setRingHandler(this.#complete, (items, n) => this.#onCompletions(items, n));
     }
-    // Published when this synchronous stretch ends (see #publish).
+    // Published by #publish: at the end of this batch of completions, or
+    // when this synchronous stretch of submits ends. (The ring has room for
+    // MAX_DEPTH tasks and an exit item: write() cannot fail here.)
     w.ring.write(slot);
     if (!w.unpublished) {
       w.unpublished = true;
       this.#unpublished.push(w);
-      if (this.#unpublished.length === 1) queueMicrotask(this.#publish);
     }
     return true;
   }
@@ -706,7 +727,10 @@ export class ThreadPool {
       if (pp.maxNs > 0) this.#spinNs = adjustPollNs(this.#spinNs, blockNs, pp);
       this.#waitStart = now();
     }
-    if (this.#closing === null) this.#pump();
+    if (this.#closing === null) {
+      this.#pump();
+      this.#publish();
+    }
     if (this.#dispatched === 0) {
       // The ring handler keeps an attached context (and so the process)
       // alive: drop it once the pool is idle, but not between two tasks of

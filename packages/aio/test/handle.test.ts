@@ -170,7 +170,9 @@ describe('ContextHandle.call', () => {
     w.postMessage('stop');
     await exited;
     ctx.detach();
-  });
+    // 10k round trips, each two cross-thread wakes: about 1 s on a quiet
+    // 2-vCPU machine, several under a loaded parallel test run.
+  }, 30_000);
 });
 
 describe('ContextHandle.call, N threads x M calls', () => {
@@ -196,5 +198,5 @@ describe('ContextHandle.call, N threads x M calls', () => {
     await Promise.all(workers.map((x) => x.exited));
     expect(calleeModule.calls - before).toBe(N * M);
     ctx.detach();
-  });
+  }, 30_000);
 });

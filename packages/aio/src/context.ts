@@ -50,6 +50,7 @@ import { CallInbox, createCallArea } from './call.js';
 import type { Ring } from './ring.js';
 import { adjustPollNs, type PollParams } from './polling.js';
 import { Timer, TimerList } from './timer.js';
+import { WakeLatency } from './internal/wake-latency.js';
 import { pollBeginChannel, pollEndChannel, pollGrowChannel, pollShrinkChannel } from './trace.js';
 
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLET, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } =
@@ -136,22 +137,33 @@ export interface AioParams {
  */
 export interface TimerParams {
   /**
-   * How long before a timer's deadline an attached or driven context stops
-   * sleeping and busy-waits for it instead (0, the default: it sleeps until
-   * the deadline, as QEMU does). A sleeping thread wakes some time after
-   * its timerfd expires (60 to 120 µs on the 2-vCPU reference VM, measured
-   * with a bare C timerfd + epoll program), so timers fire that late;
-   * with `spinNs` above that wake-up cost they fire within a few µs, for at
-   * most `spinNs` of CPU per expiry. REALTIME and HOST timers only (VIRTUAL
-   * time moves by code). At most 1 000 000 (1 ms). While spinning the
-   * context still looks at notifications, rings and its fds (every 16 µs)
-   * and stops for them; microtasks of the handlers that ran in the same
-   * dispatch, and libuv's own events, wait for the spin (at most `spinNs`).
-   * `ctx.poll()` called from JavaScript does not spin, but on an attached
-   * context a blocking `poll()` is woken `spinNs` early by the context's
-   * timerfd and may return without progress.
+   * How long before a REALTIME or HOST timer's deadline an attached or
+   * driven context stops sleeping and busy-waits for it instead.
+   *
+   * A sleeping thread wakes some time after its timerfd expires: 45 to
+   * 110 µs (p5-p90) on the 2-vCPU reference VM, where a halted vCPU must be
+   * woken by the host; a few µs on bare metal. A timer fires that late.
+   *
+   * - `'auto'` (the default): the context learns how late its own wake-ups
+   *   come (the 25th percentile of the last ones, at most 200 µs; see
+   *   `stats.timerWakeAheadNs`) and arms its timerfd that early, so it
+   *   busy-waits only on the wake-ups that came sooner than that, for what
+   *   is left (a few µs per expiry on average; `stats.timerSpinNs` counts
+   *   it). On the reference VM a 200 µs timer fires about 10-20 µs late
+   *   instead of 75-90.
+   * - `0`: sleep until the deadline, as QEMU does.
+   * - a number up to 1 000 000 (1 ms): wake that long before the deadline
+   *   and busy-wait the rest; with a value above the wake-up cost timers
+   *   fire within a few µs, for up to that much CPU per expiry.
+   *
+   * VIRTUAL timers never spin (their time moves by code). While spinning
+   * the context still looks at notifications, rings and its fds (every
+   * 16 µs) and stops for them; microtasks of the handlers that ran in the
+   * same dispatch, and libuv's own events, wait for the spin. `ctx.poll()`
+   * called from JavaScript neither spins nor wakes early: a blocking
+   * `poll()` sleeps until the deadline, as QEMU's aio_poll does.
    */
-  readonly spinNs: number;
+  readonly spinNs: number | 'auto';
 }
 
 /** The largest accepted `TimerParams.spinNs`. */
@@ -199,6 +211,10 @@ export interface AioContextStats {
   readonly timersDispatched: number;
   /** fd read/write/pollReady callbacks run (user handlers only). */
   readonly fdDispatched: number;
+  /** How long before a wall-clock timer's deadline the context wakes now (see `TimerParams.spinNs`). */
+  readonly timerWakeAheadNs: number;
+  /** Total ns busy-waited for timer deadlines (see `TimerParams.spinNs`). */
+  readonly timerSpinNs: number;
 }
 
 /**
@@ -312,7 +328,7 @@ export class AioContext {
   readonly #remoteFree: number[] = [];
   #handle: ContextHandle | null = null;
   /** The counters of `stats`, published after each iteration for ContextHandle.stats. */
-  readonly #sharedStats = new Float64Array(new SharedArrayBuffer(8 * 8));
+  readonly #sharedStats = new Float64Array(new SharedArrayBuffer(8 * 10));
   #calls: CallInbox | null = null;
   readonly #ringBhs = new Map<number, BH>();
   readonly #rings = new Map<number, { ring: Ring; again: BH }>();
@@ -330,6 +346,11 @@ export class AioContext {
   // adaptive polling
   #pollMaxNs = 0;
   #timerSpinNs = 0;
+  #timerSpinAuto = true;
+  readonly #wakeLatency = new WakeLatency();
+  /** The timerfd expiry whose wake-up has not been sampled yet (-1: none). */
+  #wakeSampleDeadline = -1;
+  #timerSpunNs = 0;
   #pollGrow = 0;
   #pollShrink = 0;
   #pollNs = 0;
@@ -489,6 +510,8 @@ export class AioContext {
       bhsDispatched: this.#bh.dispatched,
       timersDispatched: timers,
       fdDispatched: this.#fdDispatched,
+      timerWakeAheadNs: this.#timerSpinWindow(),
+      timerSpinNs: this.#timerSpunNs,
     };
   }
 
@@ -504,6 +527,8 @@ export class AioContext {
     s[5] = this.#bh.dispatched;
     s[6] = timers;
     s[7] = this.#fdDispatched;
+    s[8] = this.#timerSpinWindow();
+    s[9] = this.#timerSpunNs;
   }
 
   /** Current poll parameters. */
@@ -513,7 +538,7 @@ export class AioContext {
 
   /** Current timer parameters. */
   get timerParams(): TimerParams {
-    return { spinNs: this.#timerSpinNs };
+    return { spinNs: this.#timerSpinAuto ? 'auto' : this.#timerSpinNs };
   }
 
   /** Current aio parameters. */
@@ -965,15 +990,17 @@ export class AioContext {
             progress = true;
           }
           if (timeout !== 0 && !this.#uvInSet && this.#pollHandle === null) this.#uvSetMember(true);
+          const deadline = timeout > 0 ? native.nowNs() + timeout : -1;
           this.#wait(timeout, ready);
-          if (this.#uvWoke && timeout !== 0 && ready.length === 0) {
-            // Woken only by libuv: wait again for what is left of the timeout.
-            const deadline = timeout > 0 ? native.nowNs() + timeout : -1;
+          if (timeout !== 0 && this.#wokeEarly(ready)) {
+            // Woken only by libuv, or by the timerfd that an attached
+            // context arms ahead of a deadline (TimerParams.spinNs): wait
+            // again for what is left of the timeout.
             do {
               const left = deadline < 0 ? -1 : Math.max(0, deadline - native.nowNs());
               this.#wait(left, ready);
               if (left === 0) break;
-            } while (this.#uvWoke && ready.length === 0);
+            } while (this.#wokeEarly(ready));
           }
         }
       } finally {
@@ -1027,6 +1054,22 @@ export class AioContext {
         ready.push(rec);
       }
     }
+  }
+
+  /**
+   * Whether a blocking wait ended with nothing for `poll()` to do: only
+   * libuv's backend fd was ready, or only the context's timerfd (drained
+   * here; the timeout `poll()` computed covers every timer).
+   */
+  #wokeEarly(ready: FdRecord[]): boolean {
+    if (ready.length === 0) return this.#uvWoke;
+    if (ready.length !== 1 || ready[0]!.fd !== this.#timerfd) return false;
+    const r = ready.pop()!;
+    r.inReady = false;
+    r.revents = 0;
+    native.timerfdRead(this.#timerfd);
+    this.#armedDeadline = -1;
+    return true;
   }
 
   #dispatchReady(ready: FdRecord[]): boolean {
@@ -1113,15 +1156,20 @@ export class AioContext {
    * busy-waits instead of sleeping (see {@link TimerParams.spinNs}).
    *
    * @qemu none
-   * @throws {InvalidParameterError} `timer-spin-ns value must be in range [0, 1000000]`.
+   * @throws {InvalidParameterError} `timer-spin-ns value must be 'auto' or in range [0, 1000000]`.
    */
   setTimerParams(params: TimerParams): void {
     this.#assertHome('setTimerParams');
     const v = params?.spinNs;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > TIMER_SPIN_NS_MAX) {
-      throw new InvalidParameterError(`timer-spin-ns value must be in range [0, ${TIMER_SPIN_NS_MAX}]`);
+    if (v === 'auto') {
+      // What was learnt stays: it describes this thread's wake-ups, not the parameters.
+      this.#timerSpinAuto = true;
+    } else if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > TIMER_SPIN_NS_MAX) {
+      throw new InvalidParameterError(`timer-spin-ns value must be 'auto' or in range [0, ${TIMER_SPIN_NS_MAX}]`);
+    } else {
+      this.#timerSpinAuto = false;
+      this.#timerSpinNs = v;
     }
-    this.#timerSpinNs = v;
     this.notify();
     this.#announce('timer');
   }
@@ -1383,13 +1431,7 @@ export class AioContext {
       this.#bh.poll();
       this.#dispatchReady(ready);
       if (this.#walking === 1 && this.#needSweep) this.#sweep();
-      if (this.#timerSpinNs > 0 && this.#pollHandle !== null) {
-        // A REALTIME or HOST timer is due within spinNs (whatever woke this
-        // dispatch): wait for it here and fire it now; going back to libuv
-        // first would cost a wake-up, the very lateness the spin avoids.
-        const d = this.#wallTimersDeadlineNs();
-        if (d > 0 && d <= this.#timerSpinNs) this.#spinUntil(native.nowNs() + d);
-      }
+      if (this.#pollHandle !== null) this.#timerSpinPoint();
       this.#runTimers();
     } finally {
       for (const r of ready) r.inReady = false;
@@ -1417,7 +1459,7 @@ export class AioContext {
     // busy-waits, see #dispatchAttached). Never spin here: this also runs
     // inside timer.mod() and attach(), which must not block.
     let early = 0;
-    const spin = this.#timerSpinNs;
+    const spin = this.#timerSpinWindow();
     if (spin > 0 && timeout > 0) {
       const d = this.#wallTimersDeadlineNs();
       if (d > 0 && d <= timeout) {
@@ -1434,6 +1476,7 @@ export class AioContext {
       if (deadline !== this.#armedDeadline) {
         check(native.timerfdSet(this.#timerfd, deadline), 'timerfd_settime', this.#timerfd);
         this.#armedDeadline = deadline;
+        this.#wakeSampleDeadline = deadline;
       }
     }
     this.#updateRef();
@@ -1472,9 +1515,18 @@ export class AioContext {
    * early (TimerList.run re-checks each expiry).
    */
   #spinUntil(deadline: number): void {
+    const start = native.nowNs();
+    try {
+      this.#spinLoop(start, deadline);
+    } finally {
+      this.#timerSpunNs += native.nowNs() - start;
+    }
+  }
+
+  #spinLoop(now: number, deadline: number): void {
     const c = this.#control;
     let nextLook = 0;
-    for (let now = native.nowNs(); now < deadline; now = native.nowNs()) {
+    for (; now < deadline; now = native.nowNs()) {
       if (Atomics.load(c, NOTIFIED) !== 0) return;
       if (now >= nextLook) {
         nextLook = now + 16_000;
@@ -1482,6 +1534,34 @@ export class AioContext {
         if (this.#userHandlers > 0 && native.epollWait(this.#epfd, 0, this.#out) > 0) return;
       }
     }
+  }
+
+  /**
+   * Just before the timers run: learn how late this wake-up came after the
+   * timerfd expired (measured here, not when the dispatch began, so the
+   * dispatch's own work before the timers is part of what is armed ahead
+   * for), then, if a REALTIME or HOST timer is due within the spin window
+   * (whatever woke this dispatch), busy-wait for it and fire it now; going
+   * back to libuv first would cost a wake-up, the very lateness the spin
+   * avoids.
+   */
+  #timerSpinPoint(): void {
+    const sampleAt = this.#timerSpinAuto ? this.#wakeSampleDeadline : -1;
+    const spin = this.#timerSpinWindow();
+    if (sampleAt < 0 && spin === 0) return;
+    const now = native.nowNs();
+    if (sampleAt >= 0 && now >= sampleAt) {
+      this.#wakeLatency.sample(now - sampleAt);
+      this.#wakeSampleDeadline = -1;
+    }
+    if (spin === 0) return;
+    const d = this.#wallTimersDeadlineNs();
+    if (d > 0 && d <= spin) this.#spinUntil(now + d);
+  }
+
+  /** How long before a wall-clock deadline the context stops sleeping (see `TimerParams.spinNs`). */
+  #timerSpinWindow(): number {
+    return this.#timerSpinAuto ? this.#wakeLatency.ns : this.#timerSpinNs;
   }
 
   /** Nanoseconds until the soonest REALTIME or HOST timer (-1: none); VIRTUAL time moves by code, not by waiting. */

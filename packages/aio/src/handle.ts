@@ -163,6 +163,8 @@ export class ContextHandle implements ContextHandleData {
       bhsDispatched: s[5]!,
       timersDispatched: s[6]!,
       fdDispatched: s[7]!,
+      timerWakeAheadNs: s[8]!,
+      timerSpinNs: s[9]!,
     };
   }
 

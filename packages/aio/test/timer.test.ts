@@ -2,7 +2,7 @@
 // drive time by code; the few REALTIME waits are a few milliseconds at most.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ClockType, MAX_NS, Scale, clockGetNs, timeoutNsToMs, virtualClock } from '../src/index.js';
+import { type AioContext, ClockType, MAX_NS, Scale, clockGetNs, timeoutNsToMs, virtualClock } from '../src/index.js';
 import { newContext } from './support/context.js';
 
 describe('clocks', () => {
@@ -213,21 +213,36 @@ describe('timers', () => {
   });
 });
 
-describe('timer spin (setTimerParams, opt-in)', () => {
-  it('validates spinNs with a range message and keeps the old value', () => {
+/** Arms a REALTIME timer 300 µs ahead on an attached context; resolves with how late it fired (ns). */
+function lateness300us(ctx: AioContext): Promise<number> {
+  return new Promise((resolve) => {
+    const deadline = clockGetNs(ClockType.REALTIME) + 300_000;
+    const t = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => resolve(clockGetNs(ClockType.REALTIME) - deadline));
+    t.modNs(deadline);
+  });
+}
+
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+describe('timer spin (setTimerParams)', () => {
+  it("defaults to 'auto'; validates spinNs with a range message and keeps the old value", () => {
     const ctx = newContext();
-    expect(ctx.timerParams).toEqual({ spinNs: 0 });
-    for (const bad of [-1, 1.5, 1_000_001, Number.NaN, '5' as unknown as number]) {
-      expect(() => ctx.setTimerParams({ spinNs: bad })).toThrow('timer-spin-ns value must be in range [0, 1000000]');
+    expect(ctx.timerParams).toEqual({ spinNs: 'auto' });
+    expect(ctx.stats.timerWakeAheadNs).toBe(0); // nothing learnt yet
+    for (const bad of [-1, 1.5, 1_000_001, Number.NaN, '5' as unknown as number, 'AUTO' as 'auto']) {
+      expect(() => ctx.setTimerParams({ spinNs: bad })).toThrow("timer-spin-ns value must be 'auto' or in range [0, 1000000]");
     }
+    expect(ctx.timerParams).toEqual({ spinNs: 'auto' });
     ctx.setTimerParams({ spinNs: 50_000 });
     expect(() => ctx.setTimerParams({ spinNs: -5 })).toThrow();
     expect(ctx.timerParams).toEqual({ spinNs: 50_000 });
     const seen: string[] = [];
     const off = ctx.addParamsListener((kind) => seen.push(kind));
     ctx.setTimerParams({ spinNs: 0 });
+    ctx.setTimerParams({ spinNs: 'auto' });
     off();
-    expect(seen).toEqual(['timer']);
+    expect(seen).toEqual(['timer', 'timer']);
+    expect(ctx.timerParams).toEqual({ spinNs: 'auto' });
   });
 
   it('arming a timer inside the spin window does not busy-wait in mod(); the spin happens in the dispatch', async () => {
@@ -251,12 +266,7 @@ describe('timer spin (setTimerParams, opt-in)', () => {
     // 200 µs early and busy-waits, so only a preemption makes it late.
     const ctx = newContext();
     ctx.attach();
-    const shot = (): Promise<number> =>
-      new Promise((resolve) => {
-        const deadline = clockGetNs(ClockType.REALTIME) + 300_000;
-        const t = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => resolve(clockGetNs(ClockType.REALTIME) - deadline));
-        t.modNs(deadline);
-      });
+    const shot = (): Promise<number> => lateness300us(ctx);
     const plain: number[] = [];
     const spun: number[] = [];
     for (let i = 0; i < 25; i++) {
@@ -266,8 +276,52 @@ describe('timer spin (setTimerParams, opt-in)', () => {
       spun.push(await shot());
     }
     ctx.detach();
-    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     expect(Math.min(...plain, ...spun)).toBeGreaterThanOrEqual(0);
     expect(med(spun)).toBeLessThan(med(plain));
+  });
+
+  it("'auto' learns this thread's wake-up lateness: timers fire never early, later by less than with spinNs 0, for little spin", async () => {
+    // Alternating shots of a 300 µs timer with 'auto' and with 0 (QEMU's
+    // sleep). The learnt value survives the switches (it describes the
+    // thread, not the parameters). Under 'auto' the thread wakes that much
+    // early and spins only what is left of it.
+    const ctx = newContext();
+    ctx.attach();
+    const shot = (): Promise<number> => lateness300us(ctx);
+    const plain: number[] = [];
+    const auto: number[] = [];
+    for (let i = 0; i < 20; i++) auto.push(await shot()); // learn
+    const spin0 = ctx.stats.timerSpinNs;
+    auto.length = 0;
+    for (let i = 0; i < 40; i++) {
+      ctx.setTimerParams({ spinNs: 0 });
+      expect(ctx.stats.timerWakeAheadNs).toBe(0);
+      plain.push(await shot());
+      ctx.setTimerParams({ spinNs: 'auto' });
+      auto.push(await shot());
+    }
+    const learnt = ctx.stats.timerWakeAheadNs;
+    const spun = ctx.stats.timerSpinNs - spin0;
+    ctx.detach();
+    expect(Math.min(...plain, ...auto)).toBeGreaterThanOrEqual(0);
+    expect(learnt).toBeGreaterThan(0);
+    expect(learnt).toBeLessThanOrEqual(200_000);
+    // Each auto shot spins at most the learnt window; on average far less.
+    expect(spun / auto.length).toBeLessThan(learnt);
+    expect(med(auto)).toBeLessThan(med(plain));
+  });
+
+  it('a blocking poll() on an attached context is not cut short by the timerfd armed ahead of the deadline', () => {
+    const ctx = newContext();
+    ctx.setTimerParams({ spinNs: 500_000 }); // arms the timerfd 0.5 ms early
+    ctx.poll(false); // takes the notification setTimerParams sent (before attach: no eventfd write)
+    ctx.attach();
+    let late = -1;
+    const deadline = clockGetNs(ClockType.REALTIME) + 2_000_000;
+    const t = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => (late = clockGetNs(ClockType.REALTIME) - deadline));
+    t.modNs(deadline);
+    expect(ctx.poll(true)).toBe(true);
+    expect(late).toBeGreaterThanOrEqual(0);
+    ctx.detach();
   });
 });

@@ -97,6 +97,8 @@ export function aioFigures(results) {
     setTimeoutMs: v('1e5 setTimeout'),
     timerLateUs: v('200 µs AioContext timer'),
     timerSpinLateUs: v('same, setTimerParams'),
+    timerSleepLateUs: v('same, spinNs 0'),
+    timerAutoExtra: findRecord(recs, '200 µs AioContext timer')?.extra ?? '',
     setTimeoutLateUs: v('setTimeout(fn, 1)'),
     ringMps: v('SPSC ring'),
     portMps: v('one postMessage per item'),

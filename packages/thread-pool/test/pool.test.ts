@@ -59,6 +59,23 @@ describe('submit', () => {
     expect(await p.submit(task('echo'), 'x'.repeat(10_000))).toHaveLength(10_000);
   });
 
+  it('an idle worker gets its first two tasks at once, inside a synchronous stretch of submits', async () => {
+    // Submissions to a busy worker are published at the end of the stretch
+    // (one shared store per burst); an idle worker must not wait for it.
+    const p = setup(1, 1);
+    const sab = new SharedArrayBuffer(8);
+    const a = new Int32Array(sab);
+    await p.submit(task('countRun'), { sab, i: 0 }); // loads the module in the worker
+    void p.submit(task('countRun'), { sab, i: 0 });
+    const second = p.submit(task('countRun'), { sab, i: 1 });
+    // Still the same synchronous stretch: no microtask has run.
+    const deadline = Date.now() + 5000;
+    while (Atomics.load(a, 1) === 0 && Date.now() < deadline) Atomics.wait(a, 1, 0, 10);
+    expect(Atomics.load(a, 0)).toBe(2);
+    expect(Atomics.load(a, 1)).toBe(1);
+    await second;
+  });
+
   it('rejects bad task references', async () => {
     const p = setup(0, 1);
     await expect(p.submit({ module: '', name: 'x' })).rejects.toThrow(TypeError);

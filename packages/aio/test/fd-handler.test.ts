@@ -84,6 +84,42 @@ describe('fd handlers', () => {
     b.close();
   });
 
+  it('a poll nested in a read callback dispatches its own ready fds and leaves the outer ones to the outer poll', () => {
+    // Each nesting depth has its own ready list (reused between calls): the
+    // inner poll must neither drop nor repeat what the outer one collected.
+    const ctx = newContext();
+    const [a, b, c] = [new EventNotifier(true), new EventNotifier(true), new EventNotifier()];
+    const calls: string[] = [];
+    let nested = 0;
+    const outerFirst = (self: EventNotifier, name: string) => () => {
+      calls.push(name);
+      self.testAndClear();
+      if (nested++ === 0) {
+        c.set();
+        expect(ctx.poll(false)).toBe(true);
+        calls.push(`${name}: nested done`);
+      }
+    };
+    ctx.setFdHandler(a.fd, { read: outerFirst(a, 'a') });
+    ctx.setFdHandler(b.fd, { read: outerFirst(b, 'b') });
+    ctx.setFdHandler(c.fd, { read: () => (calls.push('c'), c.testAndClear()) });
+    expect(ctx.poll(false)).toBe(true);
+    // The outer poll saw a and b ready; whichever ran first nested a poll that
+    // ran c (and not the other one, already in the outer list); the outer
+    // poll then ran the other one, once.
+    expect(calls).toHaveLength(4);
+    expect(calls[1]).toBe('c');
+    expect(calls[2]).toBe(`${calls[0]}: nested done`);
+    expect(new Set([calls[0], calls[3]])).toEqual(new Set(['a', 'b']));
+    expect(ctx.poll(false)).toBe(false);
+    for (let i = 0; i < 100; i++) {
+      a.set();
+      expect(ctx.poll(false)).toBe(true);
+    }
+    expect(calls.filter((x) => x === 'a')).toHaveLength(101);
+    for (const e of [a, b, c]) e.close();
+  });
+
   it('replacing a handler from inside its callback takes effect at once', () => {
     const ctx = newContext();
     const e = new EventNotifier(true);

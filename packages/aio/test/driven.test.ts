@@ -37,6 +37,19 @@ describe('driven mode', () => {
     expect(await exited).toEqual([0]);
   });
 
+  it("timers of a driven context wake ahead by default ('auto'): never early, later by less than with spinNs 0", async () => {
+    const w = new Worker(workerUrl, { workerData: { scenario: 'driven-timer-wake-ahead' } });
+    const exited = once(w, 'exit');
+    const [msg] = (await once(w, 'message')) as [{ late: { 0: number[]; auto: number[] }; wakeAheadNs: number }];
+    await exited;
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    expect(msg.late[0]).toHaveLength(40);
+    expect(msg.late.auto).toHaveLength(40);
+    expect(Math.min(...msg.late[0], ...msg.late.auto)).toBeGreaterThanOrEqual(0);
+    expect(msg.wakeAheadNs).toBeGreaterThan(0);
+    expect(med(msg.late.auto)).toBeLessThan(med(msg.late[0]));
+  });
+
   it('terminate() stops a worker blocked in its driven loop', async () => {
     const w = new Worker(workerUrl, { workerData: { scenario: 'driven' } });
     const exited = once(w, 'exit');

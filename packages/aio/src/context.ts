@@ -150,7 +150,10 @@ export interface TimerParams {
    *   busy-waits only on the wake-ups that came sooner than that, for what
    *   is left (a few µs per expiry on average; `stats.timerSpinNs` counts
    *   it). On the reference VM a 200 µs timer fires about 10-20 µs late
-   *   instead of 75-90.
+   *   instead of 75-90. A timer re-armed less than that far ahead each
+   *   time (a period shorter than the wake-up) is waited for by spinning
+   *   throughout: it fires on time and keeps the thread busy; use `0` for
+   *   such a timer if CPU matters more than lateness.
    * - `0`: sleep until the deadline, as QEMU does.
    * - a number up to 1 000 000 (1 ms): wake that long before the deadline
    *   and busy-wait the rest; with a value above the wake-up cost timers

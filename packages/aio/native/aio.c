@@ -66,11 +66,22 @@ static void global_init(void) {
 /* ------------------------------------------------------------------------ */
 /* Per-environment state                                                     */
 
+/* Shared-memory stores run when the environment is torn down (see atExit). */
+typedef struct {
+  napi_ref view; /* keeps the shared memory alive until the stores ran */
+  int32_t *words;
+  size_t nwords;
+  int32_t *ops;
+  size_t nops;
+} exit_ops_t;
+
 typedef struct {
   napi_env env;
   uint64_t id;
   int *fds;
   size_t nfds, capfds;
+  exit_ops_t *exits;
+  size_t nexits, capexits;
   int polls_active;
   double epoll_waits, blocking_waits, eventfd_writes, poll_callbacks, timerfd_sets;
   double drive_waits, drive_batches, drive_returns;
@@ -122,9 +133,40 @@ static void vwatch_remove_locked(int fd, inst_t *in) {
   }
 }
 
-/* Runs when the environment is torn down: closes every fd still open. */
+enum { EXIT_CAS = 1, EXIT_STORE = 2, EXIT_WAIT_ZERO = 3 };
+
+/* Runs the registered exit stores, in registration order, once. A wait for
+ * a word to become zero is bounded by its own limit (another thread's short
+ * guarded section; never a reason to hang a worker's teardown). */
+static void run_exit_ops(inst_t *in, napi_env env) {
+  for (size_t e = 0; e < in->nexits; e++) {
+    exit_ops_t *x = &in->exits[e];
+    for (size_t i = 0; i + 3 < x->nops; i += 4) {
+      int32_t op = x->ops[i], idx = x->ops[i + 1], a = x->ops[i + 2], b = x->ops[i + 3];
+      if (idx < 0 || (size_t)idx >= x->nwords) continue;
+      int32_t *w = &x->words[idx];
+      if (op == EXIT_CAS) {
+        int32_t expect = a;
+        __atomic_compare_exchange_n(w, &expect, b, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+      } else if (op == EXIT_STORE) {
+        __atomic_store_n(w, a, __ATOMIC_SEQ_CST);
+      } else if (op == EXIT_WAIT_ZERO) {
+        int64_t until = mono_ns() + (int64_t)a * 1000;
+        while (__atomic_load_n(w, __ATOMIC_SEQ_CST) != 0 && mono_ns() < until) sched_yield();
+      }
+    }
+    free(x->ops);
+    if (env != NULL) napi_delete_reference(env, x->view);
+  }
+  in->nexits = 0;
+}
+
+/* Runs when the environment is torn down: gives back claims in shared
+ * memory (before the fds they name are closed), then closes every fd still
+ * open. */
 static void env_cleanup(void *arg) {
   inst_t *in = arg;
+  run_exit_ops(in, in->env);
   pthread_mutex_lock(&g_vclock_lock);
   vwatch_remove_locked(-1, in);
   pthread_mutex_unlock(&g_vclock_lock);
@@ -136,8 +178,10 @@ static void inst_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   inst_t *in = data;
+  run_exit_ops(in, NULL); /* normally done by env_cleanup already */
   env_cleanup(in);
   free(in->fds);
+  free(in->exits);
   free(in);
 }
 
@@ -865,6 +909,47 @@ static void set_num(napi_env env, napi_value obj, const char *key, double v) {
 }
 
 /* counters() -> what this environment did, plus process-wide totals. */
+/* atExit(view: Int32Array, ops: Int32Array) -> 0 | -errno. When this
+ * thread's environment is torn down (the worker ends, exits or is
+ * terminated), runs `ops` on `view`'s shared memory before closing the
+ * thread's fds: quads (op, index, a, b), op 1 compare-exchange word[index]
+ * from a to b, 2 store a, 3 wait up to a µs for word[index] to be 0. This is
+ * how a thread gives back what it claimed in another thread's memory (a call
+ * channel, a writer lock) even when terminated mid-way. */
+static napi_value js_at_exit(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  napi_typedarray_type t1, t2;
+  size_t n1, n2;
+  void *d1, *d2;
+  if (napi_get_typedarray_info(env, argv[0], &t1, &n1, &d1, NULL, NULL) != napi_ok || t1 != napi_int32_array ||
+      napi_get_typedarray_info(env, argv[1], &t2, &n2, &d2, NULL, NULL) != napi_ok || t2 != napi_int32_array) {
+    napi_throw_type_error(env, "LOOP_ERR_NATIVE_ARG", "expected two Int32Arrays");
+    return NULL;
+  }
+  inst_t *in = get_inst(env);
+  if (in->nexits == in->capexits) {
+    size_t cap = in->capexits ? in->capexits * 2 : 4;
+    exit_ops_t *n = realloc(in->exits, cap * sizeof *n);
+    if (n == NULL) return num(env, -(double)ENOMEM);
+    in->exits = n;
+    in->capexits = cap;
+  }
+  int32_t *ops = malloc(n2 * sizeof(int32_t) + 1);
+  if (ops == NULL) return num(env, -(double)ENOMEM);
+  memcpy(ops, d2, n2 * sizeof(int32_t));
+  exit_ops_t *x = &in->exits[in->nexits];
+  if (napi_create_reference(env, argv[0], 1, &x->view) != napi_ok) {
+    free(ops);
+    return num(env, -(double)ENOMEM);
+  }
+  x->words = d1;
+  x->nwords = n1;
+  x->ops = ops;
+  x->nops = n2;
+  in->nexits++;
+  return num(env, 0);
+}
+
 static napi_value js_counters(napi_env env, napi_callback_info info) {
   (void)info;
   inst_t *in = get_inst(env);
@@ -924,6 +1009,7 @@ static const export_t exports_table[] = {
     {"getAffinity", js_get_affinity},
     {"getCpu", js_get_cpu},
     {"counters", js_counters},
+    {"atExit", js_at_exit},
 };
 
 NAPI_MODULE_INIT() {

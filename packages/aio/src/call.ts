@@ -11,16 +11,22 @@
  *               a ByteRing of replies written by the home thread
  *
  * A calling thread claims one channel per context at its first call (there
- * are CALL_CHANNELS; a thread that exits keeps its claim) and watches its
- * own private eventfd with a uv_poll, so it needs no AioContext. Requests
- * and replies are v8.serialize()d; errors travel as `{ name, message,
- * stack, code }` and are rebuilt with their message and stack.
+ * are CALL_CHANNELS) and watches its own private eventfd with a uv_poll, so
+ * it needs no AioContext. When the thread ends, exits or is terminated, the
+ * addon's exit hook gives the channel back (and the inbox lock, should the
+ * thread die holding it): it withdraws the caller's fd, waits for a reply
+ * being signalled to it, and frees the owner word. Each claim bumps the
+ * channel's generation; requests and replies carry it, so a late reply to
+ * a dead caller is dropped, never delivered to the channel's next owner,
+ * and never written to a reused fd number. Requests and replies are
+ * v8.serialize()d; errors travel as `{ name, message, stack, code }` and
+ * are rebuilt with their message and stack.
  *
  * @module
  */
 import { serialize, deserialize } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { ARMED, ByteRing } from './internal/byte-ring.js';
+import { ARMED, ByteRing, LOCK, LOCK_TAG, WANT } from './internal/byte-ring.js';
 import { CALL_PENDING, DESTROYED, notifyControl } from './internal/control.js';
 import { DestroyedError, LoopError } from './errors.js';
 import { check, native, type PollHandle } from './native.js';
@@ -29,9 +35,19 @@ import { check, native, type PollHandle } from './native.js';
 export const CALL_CHANNELS = 8;
 const INBOX_BYTES = 1 << 18;
 const CHANNEL_RING_BYTES = 1 << 17;
-const CHANNEL_HEADER = 16; // owner, caller fd, 2 spare words
+const CHANNEL_HEADER = 16; // owner, caller fd, writers, generation
 const OWNER = 0;
 const CALLER_FD = 1;
+/** Home-thread sections signalling CALLER_FD right now (the exit hook waits for 0). */
+const WRITERS = 2;
+/** Bumped by each claim. */
+const GEN = 3;
+/** Exit-hook operations (native atExit). */
+const EXIT_CAS = 1;
+const EXIT_STORE = 2;
+const EXIT_WAIT_ZERO = 3;
+/** The longest the exit hook waits for a home thread's signalling section. */
+const EXIT_WAIT_US = 100_000;
 
 const inboxSize = ByteRing.bytesFor(INBOX_BYTES);
 const channelSize = CHANNEL_HEADER + ByteRing.bytesFor(CHANNEL_RING_BYTES);
@@ -48,6 +64,7 @@ function channelOffset(k: number): number {
 interface Request {
   readonly id: number;
   readonly ch: number;
+  readonly gen: number;
   readonly url: string;
   readonly name: string;
   readonly args: unknown[];
@@ -55,6 +72,7 @@ interface Request {
 
 interface Reply {
   readonly id: number;
+  readonly gen: number;
   readonly ok: boolean;
   readonly value?: unknown;
   readonly error?: { name: string; message: string; stack?: string; code?: string };
@@ -65,6 +83,10 @@ interface Reply {
 interface Channel {
   readonly header: Int32Array;
   readonly ring: ByteRing;
+  readonly gen: number;
+  /** The home context's control words and notifier, to wake it when room is made. */
+  readonly control: Int32Array;
+  readonly notifierFd: number;
 }
 
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
@@ -73,20 +95,30 @@ let callerFd = -1;
 let callerPoll: PollHandle | null = null;
 let callerRefd = false;
 const myChannels: Channel[] = [];
-const claimed = new WeakMap<SharedArrayBuffer, number>();
+const claimed = new WeakMap<SharedArrayBuffer, { readonly k: number; readonly gen: number }>();
 
 function onReplies(): void {
   native.eventfdRead(callerFd);
   for (const ch of myChannels) {
+    let took = false;
     for (;;) {
       const rec = ch.ring.read();
       if (rec === undefined) {
+        // The home thread held replies back for want of room: it retries
+        // when it drains its calls, so make it drain.
+        if (took && Atomics.load(ch.header, WANT) !== 0 && Atomics.exchange(ch.header, WANT, 0) !== 0) {
+          Atomics.store(ch.control, CALL_PENDING, 1);
+          notifyControl(ch.control, ch.notifierFd);
+        }
         // Pairs with the exchange of ARMED after a reply is written.
         Atomics.store(ch.header, ARMED, 1);
         if (ch.ring.empty) break;
         continue;
       }
-      settle(deserialize(rec) as Reply);
+      took = true;
+      const r = deserialize(rec) as Reply;
+      // A reply meant for the channel's previous owner (it died with calls in flight).
+      if (r.gen === ch.gen) settle(r);
     }
   }
   updateCallerRef();
@@ -116,7 +148,7 @@ function updateCallerRef(): void {
   }
 }
 
-function claimChannel(area: SharedArrayBuffer): number {
+function claimChannel(area: SharedArrayBuffer, control: Int32Array, notifierFd: number): { readonly k: number; readonly gen: number } {
   const have = claimed.get(area);
   if (have !== undefined) return have;
   if (callerFd < 0) {
@@ -128,12 +160,29 @@ function claimChannel(area: SharedArrayBuffer): number {
   for (let k = 0; k < CALL_CHANNELS; k++) {
     const base = channelOffset(k) / 4;
     if (Atomics.compareExchange(words, base + OWNER, 0, threadId + 1) === 0) {
+      const gen = (Atomics.add(words, base + GEN, 1) + 1) | 0;
       Atomics.store(words, base + CALLER_FD, callerFd);
+      // Given back when this thread's environment is torn down, in this
+      // order: the inbox lock if held; the fd withdrawn and any signalling
+      // of it finished (the fd is closed after the hook); the owner word.
+      const ops = Int32Array.of(
+        EXIT_CAS, LOCK, LOCK_TAG, 0,
+        EXIT_STORE, base + CALLER_FD, -1, 0,
+        EXIT_WAIT_ZERO, base + WRITERS, EXIT_WAIT_US, 0,
+        EXIT_CAS, base + OWNER, threadId + 1, 0,
+      );
+      const rc = native.atExit(words, ops);
+      if (rc < 0) {
+        Atomics.store(words, base + CALLER_FD, -1);
+        Atomics.store(words, base + OWNER, 0);
+        check(rc, 'atExit');
+      }
       const ring = new ByteRing(area, channelOffset(k) + CHANNEL_HEADER, ByteRing.bytesFor(CHANNEL_RING_BYTES));
       Atomics.store(ring.header, ARMED, 1);
-      myChannels.push({ header: ring.header, ring });
-      claimed.set(area, k);
-      return k;
+      myChannels.push({ header: ring.header, ring, gen, control, notifierFd });
+      const claim = { k, gen };
+      claimed.set(area, claim);
+      return claim;
     }
   }
   throw new LoopError('LOOP_ERR_RESOURCE', 'GenericError', `all ${CALL_CHANNELS} call channels of this AioContext are taken by other threads`);
@@ -194,9 +243,9 @@ export function callInto(
 ): Promise<unknown> {
   try {
     if (Atomics.load(control, DESTROYED) !== 0) throw new DestroyedError('the target AioContext');
-    const ch = claimChannel(area);
+    const { k: ch, gen } = claimChannel(area, control, notifierFd);
     const id = nextId++;
-    const bytes = serialize({ id, ch, url, name, args } satisfies Request);
+    const bytes = serialize({ id, ch, gen, url, name, args } satisfies Request);
     if (bytes.length + 4 > INBOX_BYTES) {
       throw new LoopError('LOOP_ERR_CALL_TOO_LARGE', 'GenericError', `a call request of ${bytes.length} bytes exceeds the ${INBOX_BYTES}-byte call queue`);
     }
@@ -219,7 +268,7 @@ export class CallInbox {
   readonly #words: Int32Array;
   readonly #inbox: ByteRing;
   readonly #channels: ByteRing[] = [];
-  readonly #backlog: Array<{ ch: number; bytes: Uint8Array }> = [];
+  readonly #backlog: Array<{ ch: number; gen: number; bytes: Uint8Array }> = [];
 
   constructor(area: SharedArrayBuffer) {
     this.#area = area;
@@ -255,9 +304,10 @@ export class CallInbox {
       }
       return await (fn as (...a: unknown[]) => unknown)(...req.args);
     };
+    const { id, gen } = req;
     run().then(
-      (value) => this.#reply(req.ch, { id: req.id, ok: true, value }),
-      (err: unknown) => this.#reply(req.ch, { id: req.id, ok: false, error: toPlainError(err) }),
+      (value) => this.#reply(req.ch, { id, gen, ok: true, value }),
+      (err: unknown) => this.#reply(req.ch, { id, gen, ok: false, error: toPlainError(err) }),
     );
   }
 
@@ -266,20 +316,40 @@ export class CallInbox {
     try {
       bytes = serialize(r);
     } catch (e) {
-      bytes = serialize({ id: r.id, ok: false, error: toPlainError(e) } satisfies Reply);
+      bytes = serialize({ id: r.id, gen: r.gen, ok: false, error: toPlainError(e) } satisfies Reply);
     }
-    this.#backlog.push({ ch, bytes });
+    this.#backlog.push({ ch, gen: r.gen, bytes });
     this.#flushBacklog();
   }
 
   #flushBacklog(): void {
+    const words = this.#words;
     while (this.#backlog.length > 0) {
-      const { ch, bytes } = this.#backlog[0]!;
-      const ring = this.#channels[ch]!;
-      if (!ring.write(bytes)) return; // the caller is slow; retried at the next drain
-      this.#backlog.shift();
+      const { ch, gen, bytes } = this.#backlog[0]!;
       const base = channelOffset(ch) / 4;
-      if (Atomics.exchange(ring.header, ARMED, 0) === 1) native.eventfdWrite(Atomics.load(this.#words, base + CALLER_FD));
+      if (Atomics.load(words, base + GEN) !== gen) {
+        // The caller has gone and its channel was given back: nobody waits.
+        this.#backlog.shift();
+        continue;
+      }
+      const ring = this.#channels[ch]!;
+      if (!ring.write(bytes)) {
+        // The caller is slow. Ask it to wake this thread when it has made
+        // room (then this backlog is flushed by the drain), and try once
+        // more in case it made room before it could see the request.
+        Atomics.store(ring.header, WANT, 1);
+        if (!ring.write(bytes)) return;
+      }
+      this.#backlog.shift();
+      if (Atomics.exchange(ring.header, ARMED, 0) === 1) {
+        // WRITERS brackets the use of the fd: the caller's exit hook withdraws
+        // the fd, then waits for WRITERS to be 0 before the fd is closed, so a
+        // reused fd number is never written.
+        Atomics.add(words, base + WRITERS, 1);
+        const fd = Atomics.load(words, base + CALLER_FD);
+        if (fd >= 0) native.eventfdWrite(fd);
+        Atomics.sub(words, base + WRITERS, 1);
+      }
     }
   }
 }

@@ -57,6 +57,12 @@ export interface NativeAio {
   epollCreate(): number;
   epollCtl(epfd: number, op: number, fd: number, events: number): number;
   epollWait(epfd: number, timeoutNs: number, out: Int32Array): number;
+  /**
+   * Registers shared-memory stores to run when this thread's environment is
+   * torn down: quads (op, index, a, b) on `view`, op 1 compare-exchange a → b,
+   * 2 store a, 3 wait up to a µs for the word to be 0.
+   */
+  atExit(view: Int32Array, ops: Int32Array): number;
   nowNs(): number;
   hostNs(): number;
   timerfdCreate(): number;

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { ContextHandle, nativeCounters, scheduleRemoteBh } from '../src/index.js';
+import { ContextHandle, EventNotifier, nativeCounters, scheduleRemoteBh } from '../src/index.js';
+import { CALL_CHANNELS } from '../src/call.js';
 import { newContext, pollUntil } from './support/context.js';
 
 const workerUrl = new URL('./fixtures/worker.mjs', import.meta.url);
@@ -197,6 +198,75 @@ describe('ContextHandle.call, N threads x M calls', () => {
     }
     await Promise.all(workers.map((x) => x.exited));
     expect(calleeModule.calls - before).toBe(N * M);
+    ctx.detach();
+  }, 30_000);
+});
+
+describe('ContextHandle.call: channels and threads that go away', () => {
+  const callee = new URL('./fixtures/callee.mjs', import.meta.url).href;
+
+  /** Starts `n` workers that each call in 20 times and then hold their channel until stopped. */
+  async function callers(ctx: ReturnType<typeof newContext>, n: number): Promise<number[]> {
+    const ws = Array.from({ length: n }, () => {
+      const w = new Worker(workerUrl, { workerData: { scenario: 'call-main', handle: ctx.handle(), callee, m: 20 } });
+      return { w, exited: once(w, 'exit'), msg: once(w, 'message') };
+    });
+    const sums: number[] = [];
+    for (const { msg } of ws) sums.push(((await msg) as [{ sum: number }])[0].sum);
+    for (const { w } of ws) w.postMessage('stop');
+    await Promise.all(ws.map((x) => x.exited));
+    return sums;
+  }
+
+  it(`a thread's channel is given back when it exits: more than ${CALL_CHANNELS} threads over time call into one context`, async () => {
+    const ctx = newContext();
+    ctx.attach();
+    for (let round = 0; round < 3; round++) {
+      // All channels at once, three times: each round needs the previous round's back.
+      expect(await callers(ctx, CALL_CHANNELS)).toEqual(Array(CALL_CHANNELS).fill(20 * 19));
+    }
+    ctx.detach();
+  }, 60_000);
+
+  it('a caller terminated with calls in flight: its channel comes back and the late replies are written to no fd', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const w = new Worker(workerUrl, { workerData: { scenario: 'call-then-hang', handle: ctx.handle(), callee, ms: 150 } });
+    await once(w, 'message');
+    await new Promise((r) => setTimeout(r, 20)); // the calls start here
+    await w.terminate();
+    // Take the fd numbers the worker freed (its reply eventfd among them):
+    // a reply signalled to the dead caller's fd number would land in one.
+    const fds = Array.from({ length: 16 }, () => new EventNotifier());
+    await new Promise((r) => setTimeout(r, 300)); // the slow calls finish and reply
+    expect(fds.filter((e) => e.testAndClear())).toHaveLength(0);
+    for (const e of fds) e.close();
+    expect(await callers(ctx, CALL_CHANNELS)).toEqual(Array(CALL_CHANNELS).fill(20 * 19));
+    ctx.detach();
+  }, 30_000);
+
+  it('a caller terminated while it holds the request-queue lock does not block the other callers', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const w = new Worker(workerUrl, { workerData: { scenario: 'call-hold-inbox-lock', handle: ctx.handle(), callee } });
+    await once(w, 'message');
+    await w.terminate();
+    expect(await callers(ctx, 2)).toEqual([20 * 19, 20 * 19]);
+    ctx.detach();
+  }, 30_000);
+
+  it('replies larger than the channel ring, to a caller that does not read for a while, all arrive', async () => {
+    // 48 replies of 8 KiB against a 128 KiB ring: the home thread holds most
+    // back and must be woken when the caller has made room.
+    const ctx = newContext();
+    ctx.attach();
+    const w = new Worker(workerUrl, {
+      workerData: { scenario: 'call-big-replies', handle: ctx.handle(), callee, n: 48, size: 8192, busyMs: 300 },
+    });
+    const exited = once(w, 'exit');
+    const [msg] = (await once(w, 'message')) as [{ lengths: number[] }];
+    expect(msg.lengths).toEqual(Array(48).fill(8192));
+    await exited;
     ctx.detach();
   }, 30_000);
 });

@@ -1,7 +1,9 @@
 /**
  * A ring of variable-length byte records in a SharedArrayBuffer, for the
  * requests and replies of cross-thread calls. Writers take a spin lock (a
- * compare-exchange on LOCK: writers are few and hold it for one copy); the
+ * compare-exchange of LOCK from 0 to the thread's tag: writers are few and
+ * hold it for one copy; a half-written record is invisible until TAIL
+ * moves, so a lock given back by a dead writer's exit hook is safe); the
  * single reader needs none. Positions are free-running Int32 byte counters;
  * only their difference is used. A record is a 4-byte length and the bytes.
  *
@@ -10,10 +12,25 @@
  * after publishing and rings only if it was 1.
  */
 
-const LOCK = 0;
+import { threadId } from 'node:worker_threads';
+
+/** The lock word, holding its holder's tag (0: free). */
+export const LOCK = 0;
+/**
+ * This thread's lock tag. A tag, not just 1, so that a thread terminated
+ * while it holds the lock can have it released by its exit hook (a
+ * compare-exchange from its own tag; see call.ts).
+ */
+export const LOCK_TAG = threadId + 1;
 const HEAD = 1;
 const TAIL = 2;
 export const ARMED = 3;
+/**
+ * Set by a writer that found the ring full and keeps the record for later:
+ * the reader, once it has made room, clears it and wakes the writer's
+ * thread (the writer cannot know when to retry otherwise).
+ */
+export const WANT = 4;
 const HEADER_BYTES = 32;
 
 export class ByteRing {
@@ -48,7 +65,7 @@ export class ByteRing {
     const need = bytes.length + 4;
     if (need > this.#cap) return false;
     const h = this.#h;
-    while (Atomics.compareExchange(h, LOCK, 0, 1) !== 0) {
+    while (Atomics.compareExchange(h, LOCK, 0, LOCK_TAG) !== 0) {
       // spin: the holder only copies bytes
     }
     try {

@@ -41,6 +41,7 @@ import {
   NOTIFY_ME,
   REMOTE_BH_CAPACITY,
   REMOTE_PENDING,
+  WRITERS,
   notifyControl,
 } from './internal/control.js';
 import { check, native, type PollHandle } from './native.js';
@@ -50,6 +51,7 @@ import { CallInbox, createCallArea } from './call.js';
 import type { Ring } from './ring.js';
 import { adjustPollNs, type PollParams } from './polling.js';
 import { Timer, TimerList } from './timer.js';
+import { closeAfterWriters } from './internal/fd-guard.js';
 import { WakeLatency } from './internal/wake-latency.js';
 import { pollBeginChannel, pollEndChannel, pollGrowChannel, pollShrinkChannel } from './trace.js';
 
@@ -1631,7 +1633,9 @@ export class AioContext {
     }
     this.detach();
     this.#destroyed = true;
-    Atomics.store(this.#control, DESTROYED, 1);
+    // Other threads may be about to write the notifier: wait for them
+    // before its fd is closed below.
+    closeAfterWriters(this.#control, DESTROYED, WRITERS);
     this.#bh.clear();
     for (const l of this.#timers) l.clear();
     for (const r of this.#handlers.values()) r.deleted = true;

@@ -5,6 +5,11 @@
  */
 import { check, native } from './native.js';
 import { DestroyedError } from './errors.js';
+import { closeAfterWriters } from './internal/fd-guard.js';
+
+/** Words of the shared state: closed flag, writers in progress (fd-guard.ts). */
+const CLOSED = 0;
+const WRITERS = 1;
 
 const kShared: unique symbol = Symbol('shared');
 
@@ -16,7 +21,7 @@ const kShared: unique symbol = Symbol('shared');
  */
 export interface SharedEventNotifier {
   readonly fd: number;
-  /** Int32 word 0: 1 once the owner has closed the notifier. */
+  /** Int32 word 0: 1 once the owner has closed the notifier; word 1: writers in progress. */
   readonly state: SharedArrayBuffer;
 }
 
@@ -30,8 +35,8 @@ export interface SharedEventNotifier {
  *
  * **Details** Setting it twice before it is drained gives one read callback.
  * After `close()`, `set()` on any copy is a no-op, so a reused fd number is
- * not written by mistake; the check and the write are not one atomic step, so
- * a `set()` racing with `close()` in another thread is the caller's to avoid.
+ * never written by mistake: a `set()` racing with `close()` in another thread
+ * either writes before the fd is closed (close() waits for it) or not at all.
  * @since 0.1.0
  */
 export class EventNotifier {
@@ -53,7 +58,7 @@ export class EventNotifier {
       this.#owner = false;
     } else {
       this.#fd = check(native.eventfd(active === true ? 1 : 0), 'eventfd');
-      this.#state = new Int32Array(new SharedArrayBuffer(4));
+      this.#state = new Int32Array(new SharedArrayBuffer(8));
       this.#owner = true;
     }
   }
@@ -76,7 +81,7 @@ export class EventNotifier {
 
   /** Whether `close()` has been called (on any copy's owner). */
   get closed(): boolean {
-    return Atomics.load(this.#state, 0) !== 0;
+    return Atomics.load(this.#state, CLOSED) !== 0;
   }
 
   /**
@@ -85,9 +90,14 @@ export class EventNotifier {
    * @qemu event_notifier_set
    */
   set(): boolean {
-    if (Atomics.load(this.#state, 0) !== 0) return false;
-    check(native.eventfdWrite(this.#fd), 'write', this.#fd);
-    return true;
+    Atomics.add(this.#state, WRITERS, 1);
+    try {
+      if (Atomics.load(this.#state, CLOSED) !== 0) return false;
+      check(native.eventfdWrite(this.#fd), 'write', this.#fd);
+      return true;
+    } finally {
+      Atomics.sub(this.#state, WRITERS, 1);
+    }
   }
 
   /**
@@ -96,7 +106,7 @@ export class EventNotifier {
    * @qemu event_notifier_test_and_clear
    */
   testAndClear(): boolean {
-    if (Atomics.load(this.#state, 0) !== 0) return false;
+    if (Atomics.load(this.#state, CLOSED) !== 0) return false;
     return check(native.eventfdRead(this.#fd), 'read', this.#fd) > 0;
   }
 
@@ -113,7 +123,7 @@ export class EventNotifier {
    */
   close(): void {
     if (!this.#owner) throw new DestroyedError('a shared EventNotifier cannot be closed by its user; it');
-    if (Atomics.exchange(this.#state, 0, 1) !== 0) return;
+    if (!closeAfterWriters(this.#state, CLOSED, WRITERS)) return;
     native.close(this.#fd);
   }
 

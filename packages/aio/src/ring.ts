@@ -28,6 +28,7 @@
  * @module
  */
 import { check, native } from './native.js';
+import { closeAfterWriters, guardedEventfdWrite } from './internal/fd-guard.js';
 
 // Each header word on its own 128 bytes (a cache line, and the pair of
 // lines x86's adjacent-line prefetcher moves together): the consumer writes
@@ -39,6 +40,8 @@ const HEAD = 0;
 const TAIL = LINE_WORDS;
 const ARMED = 2 * LINE_WORDS;
 const CLOSED = 3 * LINE_WORDS;
+/** Producers writing the doorbell right now (fd-guard.ts); on CLOSED's line. */
+const WRITERS = CLOSED + 1;
 const HEADER_WORDS = 4 * LINE_WORDS;
 
 /**
@@ -277,7 +280,7 @@ export class Ring implements RingData {
   #kick(): void {
     // Pairs with the Atomics.store(ARMED, 1) + readable check in arm().
     if (Atomics.load(this.#h, ARMED) !== 0 && Atomics.exchange(this.#h, ARMED, 0) === 1) {
-      if (Atomics.load(this.#h, CLOSED) === 0) native.eventfdWrite(this.notifierFd);
+      guardedEventfdWrite(this.#h, CLOSED, WRITERS, this.notifierFd);
     }
   }
 
@@ -337,7 +340,7 @@ export class Ring implements RingData {
    * eventfd. Idempotent.
    */
   close(): void {
-    if (Atomics.exchange(this.#h, CLOSED, 1) !== 0) return;
+    if (!closeAfterWriters(this.#h, CLOSED, WRITERS)) return;
     if (this.#owner) native.close(this.notifierFd);
   }
 }

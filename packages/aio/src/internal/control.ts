@@ -9,14 +9,16 @@
  *   DESTROYED       1 once the context is destroyed (its fds may be reused)
  *   REMOTE_PENDING  1 if some remote-BH bit may be set
  *   CALL_PENDING    1 if the call inbox may hold requests
+ *   WRITERS         threads writing the notifier right now (fd-guard.ts)
  */
-import { native } from '../native.js';
+import { guardedEventfdWrite } from './fd-guard.js';
 
 export const NOTIFY_ME = 0;
 export const NOTIFIED = 1;
 export const DESTROYED = 2;
 export const REMOTE_PENDING = 3;
 export const CALL_PENDING = 4;
+export const WRITERS = 5;
 export const CONTROL_WORDS = 8;
 
 /** Remote BHs per context (bits of the remote-BH bitmap). */
@@ -32,7 +34,6 @@ export const REMOTE_BH_CAPACITY = 4096;
 export function notifyControl(control: Int32Array, notifierFd: number): boolean {
   if (Atomics.exchange(control, NOTIFIED, 1) !== 0) return false;
   if (Atomics.load(control, NOTIFY_ME) === 0) return false;
-  if (Atomics.load(control, DESTROYED) !== 0) return false;
-  native.eventfdWrite(notifierFd);
-  return true;
+  // Not after destroy(): its notifier fd number may belong to another file by then.
+  return guardedEventfdWrite(control, DESTROYED, WRITERS, notifierFd);
 }

@@ -1,0 +1,41 @@
+/**
+ * Writing another thread's eventfd safely. An eventfd's number is
+ * process-wide, and once its owner closes it the number can be handed out
+ * again by the next open(), in any thread; a late write would then land in an
+ * unrelated file. So a writer brackets its check of the owner's "closed" word
+ * and its write with a count of writers, and the owner, after setting
+ * "closed", waits for that count to drop to 0 before it closes the fd
+ * (sequentially consistent atomics: either the writer sees "closed", or the
+ * owner sees the writer). The wait is bounded: a writer terminated inside
+ * its bracket never leaves it.
+ */
+import { native } from '../native.js';
+
+/** The longest `closeAfterWriters` waits for writers to leave. */
+const CLOSE_WAIT_MS = 100;
+
+/** Writes eventfd `fd` unless `words[closed]` is set; returns whether it wrote. */
+export function guardedEventfdWrite(words: Int32Array, closed: number, writers: number, fd: number): boolean {
+  Atomics.add(words, writers, 1);
+  try {
+    if (Atomics.load(words, closed) !== 0) return false;
+    native.eventfdWrite(fd);
+    return true;
+  } finally {
+    Atomics.sub(words, writers, 1);
+  }
+}
+
+/**
+ * Sets `words[closed]` (returns false if it already was) and waits for the
+ * writers in their bracket to leave; the caller then closes the fd.
+ */
+export function closeAfterWriters(words: Int32Array, closed: number, writers: number): boolean {
+  if (Atomics.exchange(words, closed, 1) !== 0) return false;
+  if (Atomics.load(words, writers) === 0) return true;
+  const until = Date.now() + CLOSE_WAIT_MS;
+  while (Atomics.load(words, writers) !== 0 && Date.now() < until) {
+    // a writer is between its check and its write: one system call
+  }
+  return true;
+}

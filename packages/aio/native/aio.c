@@ -69,6 +69,7 @@ static void global_init(void) {
 /* Shared-memory stores run when the environment is torn down (see atExit). */
 typedef struct {
   napi_ref view; /* keeps the shared memory alive until the stores ran */
+  int32_t id;    /* for atExitCancel */
   int32_t *words;
   size_t nwords;
   int32_t *ops;
@@ -82,6 +83,7 @@ typedef struct {
   size_t nfds, capfds;
   exit_ops_t *exits;
   size_t nexits, capexits;
+  int32_t next_exit_id;
   int polls_active;
   double epoll_waits, blocking_waits, eventfd_writes, poll_callbacks, timerfd_sets;
   double drive_waits, drive_batches, drive_returns;
@@ -133,7 +135,7 @@ static void vwatch_remove_locked(int fd, inst_t *in) {
   }
 }
 
-enum { EXIT_CAS = 1, EXIT_STORE = 2, EXIT_WAIT_ZERO = 3 };
+enum { EXIT_CAS = 1, EXIT_STORE = 2, EXIT_WAIT_ZERO = 3, EXIT_ADD = 4, EXIT_SIGNAL = 5 };
 
 /* Runs the registered exit stores, in registration order, once. A wait for
  * a word to become zero is bounded by its own limit (another thread's short
@@ -153,6 +155,19 @@ static void run_exit_ops(inst_t *in, napi_env env) {
       } else if (op == EXIT_WAIT_ZERO) {
         int64_t until = mono_ns() + (int64_t)a * 1000;
         while (__atomic_load_n(w, __ATOMIC_SEQ_CST) != 0 && mono_ns() < until) sched_yield();
+      } else if (op == EXIT_ADD) {
+        __atomic_add_fetch(w, a, __ATOMIC_SEQ_CST);
+      } else if (op == EXIT_SIGNAL && a >= 0 && (size_t)a < x->nwords) {
+        /* word[idx] counts writers (fd-guard.ts); word[a] holds an eventfd
+         * that another thread owns and withdraws (stores -1) before closing. */
+        __atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+        int32_t fd = __atomic_load_n(&x->words[a], __ATOMIC_SEQ_CST);
+        if (fd >= 0) {
+          uint64_t one = 1;
+          ssize_t r = write(fd, &one, sizeof one);
+          (void)r;
+        }
+        __atomic_sub_fetch(w, 1, __ATOMIC_SEQ_CST);
       }
     }
     free(x->ops);
@@ -909,13 +924,15 @@ static void set_num(napi_env env, napi_value obj, const char *key, double v) {
 }
 
 /* counters() -> what this environment did, plus process-wide totals. */
-/* atExit(view: Int32Array, ops: Int32Array) -> 0 | -errno. When this
+/* atExit(view: Int32Array, ops: Int32Array) -> id > 0 | -errno. When this
  * thread's environment is torn down (the worker ends, exits or is
  * terminated), runs `ops` on `view`'s shared memory before closing the
  * thread's fds: quads (op, index, a, b), op 1 compare-exchange word[index]
- * from a to b, 2 store a, 3 wait up to a µs for word[index] to be 0. This is
- * how a thread gives back what it claimed in another thread's memory (a call
- * channel, a writer lock) even when terminated mid-way. */
+ * from a to b, 2 store a, 3 wait up to a µs for word[index] to be 0, 4 add
+ * a, 5 write eventfd word[a] (if >= 0) with word[index] counting writers.
+ * This is how a thread gives back what it claimed in another thread's
+ * memory (a call channel, a writer lock), and how an owner that dies marks
+ * its objects closed, even when terminated mid-way. */
 static napi_value js_at_exit(napi_env env, napi_callback_info info) {
   ARGS(2);
   napi_typedarray_type t1, t2;
@@ -942,11 +959,31 @@ static napi_value js_at_exit(napi_env env, napi_callback_info info) {
     free(ops);
     return num(env, -(double)ENOMEM);
   }
+  x->id = ++in->next_exit_id;
   x->words = d1;
   x->nwords = n1;
   x->ops = ops;
   x->nops = n2;
   in->nexits++;
+  return num(env, x->id);
+}
+
+/* atExitCancel(id) -> 1 if it was registered (and is now dropped), else 0:
+ * the owner closed the object itself. */
+static napi_value js_at_exit_cancel(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t id;
+  if (!arg_int(env, argv[0], &id)) return NULL;
+  inst_t *in = get_inst(env);
+  for (size_t e = 0; e < in->nexits; e++) {
+    if (in->exits[e].id != id) continue;
+    free(in->exits[e].ops);
+    napi_delete_reference(env, in->exits[e].view);
+    /* keep the others in registration order (a context's stores come before its callers' wake-ups) */
+    memmove(&in->exits[e], &in->exits[e + 1], (in->nexits - e - 1) * sizeof *in->exits);
+    in->nexits--;
+    return num(env, 1);
+  }
   return num(env, 0);
 }
 
@@ -1010,6 +1047,7 @@ static const export_t exports_table[] = {
     {"getCpu", js_get_cpu},
     {"counters", js_counters},
     {"atExit", js_at_exit},
+    {"atExitCancel", js_at_exit_cancel},
 };
 
 NAPI_MODULE_INIT() {

@@ -52,6 +52,7 @@ import type { Ring } from './ring.js';
 import { adjustPollNs, type PollParams } from './polling.js';
 import { Timer, TimerList } from './timer.js';
 import { closeAfterWriters } from './internal/fd-guard.js';
+import { cancelAtExit, closeAtExit } from './internal/exit-hooks.js';
 import { WakeLatency } from './internal/wake-latency.js';
 import { pollBeginChannel, pollEndChannel, pollGrowChannel, pollShrinkChannel } from './trace.js';
 
@@ -335,6 +336,7 @@ export class AioContext {
   /** The counters of `stats`, published after each iteration for ContextHandle.stats. */
   readonly #sharedStats = new Float64Array(new SharedArrayBuffer(8 * 10));
   #calls: CallInbox | null = null;
+  #exitId = 0;
   readonly #ringBhs = new Map<number, BH>();
   readonly #rings = new Map<number, { ring: Ring; again: BH }>();
   readonly #out = new Int32Array(256);
@@ -452,6 +454,9 @@ export class AioContext {
     // run in every context of the process.
     native.vclockWatch(notifierFd, true);
     this.#uvFd = isMainThread ? -1 : native.uvBackendFd();
+    // If this thread ends without destroy(), the addon closes the fds above;
+    // other threads must see DESTROYED first and stop writing the notifier.
+    this.#exitId = closeAtExit(this.#control, DESTROYED, WRITERS);
   }
 
   /**
@@ -1636,6 +1641,9 @@ export class AioContext {
     // Other threads may be about to write the notifier: wait for them
     // before its fd is closed below.
     closeAfterWriters(this.#control, DESTROYED, WRITERS);
+    // Callers waiting for replies: wake them to reject their calls.
+    this.#calls?.close();
+    cancelAtExit(this.#exitId);
     this.#bh.clear();
     for (const l of this.#timers) l.clear();
     for (const r of this.#handlers.values()) r.deleted = true;

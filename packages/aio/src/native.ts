@@ -60,9 +60,12 @@ export interface NativeAio {
   /**
    * Registers shared-memory stores to run when this thread's environment is
    * torn down: quads (op, index, a, b) on `view`, op 1 compare-exchange a → b,
-   * 2 store a, 3 wait up to a µs for the word to be 0.
+   * 2 store a, 3 wait up to a µs for the word to be 0, 4 add a, 5 write the
+   * eventfd in word a counting itself in the word. Returns an id (> 0).
    */
   atExit(view: Int32Array, ops: Int32Array): number;
+  /** Drops an atExit registration; 1 if it was there. */
+  atExitCancel(id: number): number;
   nowNs(): number;
   hostNs(): number;
   timerfdCreate(): number;

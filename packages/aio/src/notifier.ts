@@ -6,6 +6,7 @@
 import { check, native } from './native.js';
 import { DestroyedError } from './errors.js';
 import { closeAfterWriters } from './internal/fd-guard.js';
+import { cancelAtExit, closeAtExit } from './internal/exit-hooks.js';
 
 /** Words of the shared state: closed flag, writers in progress (fd-guard.ts). */
 const CLOSED = 0;
@@ -43,6 +44,7 @@ export class EventNotifier {
   readonly #fd: number;
   readonly #state: Int32Array;
   readonly #owner: boolean;
+  #exitId = 0;
 
   /**
    * Creates a notifier, set if `active`.
@@ -60,6 +62,8 @@ export class EventNotifier {
       this.#fd = check(native.eventfd(active === true ? 1 : 0), 'eventfd');
       this.#state = new Int32Array(new SharedArrayBuffer(8));
       this.#owner = true;
+      // Closed for the other threads if this one ends without close().
+      this.#exitId = closeAtExit(this.#state, CLOSED, WRITERS);
     }
   }
 
@@ -124,6 +128,7 @@ export class EventNotifier {
   close(): void {
     if (!this.#owner) throw new DestroyedError('a shared EventNotifier cannot be closed by its user; it');
     if (!closeAfterWriters(this.#state, CLOSED, WRITERS)) return;
+    cancelAtExit(this.#exitId);
     native.close(this.#fd);
   }
 

@@ -29,6 +29,7 @@
  */
 import { check, native } from './native.js';
 import { closeAfterWriters, guardedEventfdWrite } from './internal/fd-guard.js';
+import { cancelAtExit, closeAtExit } from './internal/exit-hooks.js';
 
 // Each header word on its own 128 bytes (a cache line, and the pair of
 // lines x86's adjacent-line prefetcher moves together): the consumer writes
@@ -107,6 +108,7 @@ export class Ring implements RingData {
   readonly #d: Int32Array;
   readonly #mask: number;
   readonly #owner: boolean;
+  #exitId = 0;
   readonly #spsc: boolean;
   #headSeen = 0;
   /** Producer side: items written and not yet published, and (SPSC) the tail they end at. */
@@ -152,6 +154,9 @@ export class Ring implements RingData {
     const fd = check(native.eventfd(0), 'eventfd');
     const ring = new Ring({ type: 'loop-aio-ring', kind, slots, slotWords, buffer, notifierFd: fd }, true);
     if (kind === 'mpsc') for (let i = 0; i < slots; i++) ring.#seq[i] = i;
+    // Closed for the other threads if this one ends without close() (the
+    // addon then closes the doorbell).
+    ring.#exitId = closeAtExit(ring.#h, CLOSED, WRITERS);
     return ring;
   }
 
@@ -341,6 +346,7 @@ export class Ring implements RingData {
    */
   close(): void {
     if (!closeAfterWriters(this.#h, CLOSED, WRITERS)) return;
+    cancelAtExit(this.#exitId);
     if (this.#owner) native.close(this.notifierFd);
   }
 }

@@ -269,4 +269,68 @@ describe('ContextHandle.call: channels and threads that go away', () => {
     await exited;
     ctx.detach();
   }, 30_000);
+
+  it("a caller that stops reading holds up nobody else's replies; after it is terminated its channel serves the next thread", async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const h = ctx.handle();
+    // 20 replies of 8 KB: more than the caller's 128 KiB channel, which it never reads.
+    const a = new Worker(workerUrl, { workerData: { scenario: 'call-then-block', handle: h, callee, n: 20, size: 8000 } });
+    await once(a, 'message');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await h.call(callee, 'double', 21)).toBe(42); // this thread now holds a channel too
+    await a.terminate();
+    expect(await callers(ctx, CALL_CHANNELS - 1)).toEqual(Array(CALL_CHANNELS - 1).fill(20 * 19));
+    ctx.detach();
+  }, 30_000);
+
+  it('a reply too large for the reply channel rejects with LOOP_ERR_CALL_TOO_LARGE; later replies still arrive', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const h = ctx.handle();
+    expect(await h.call(callee, 'bytes', 100_000)).toHaveLength(100_000);
+    await expect(h.call(callee, 'bytes', 140_000)).rejects.toMatchObject({
+      code: 'LOOP_ERR_CALL_TOO_LARGE',
+      message: expect.stringMatching(/^a call reply of \d+ bytes exceeds the 131072-byte reply channel$/),
+    });
+    expect(await h.call(callee, 'double', 2)).toBe(4);
+    ctx.detach();
+  });
+
+  it('copies of one handle (one per message) share the thread\'s channel', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const w = new Worker(workerUrl, { workerData: { scenario: 'call-copies' } });
+    await once(w, 'message');
+    for (let i = 1; i <= CALL_CHANNELS + 4; i++) {
+      w.postMessage({ handle: ctx.handle(), callee, i });
+      expect((await once(w, 'message'))[0]).toBe(2 * i);
+    }
+    w.postMessage('stop');
+    await once(w, 'exit');
+    ctx.detach();
+  }, 30_000);
+
+  it('a context whose thread ends without destroy(): it reads as destroyed, notify() writes nothing, calls reject', async () => {
+    const w = new Worker(workerUrl, { workerData: { scenario: 'home-context' } });
+    const [{ handle, notifierFd }] = (await once(w, 'message')) as [{ handle: unknown; notifierFd: number }];
+    const h = ContextHandle.from(handle as never);
+    await w.terminate();
+    expect(h.destroyed).toBe(true);
+    // Its notifier's fd number is free again: take it, and check nothing lands there.
+    const fds = Array.from({ length: 16 }, () => new EventNotifier());
+    expect(fds.some((e) => e.fd === notifierFd)).toBe(true);
+    expect(h.notify()).toBe(false);
+    await expect(h.call(callee, 'double', 1)).rejects.toMatchObject({ code: 'LOOP_ERR_DESTROYED' });
+    expect(fds.filter((e) => e.testAndClear())).toHaveLength(0);
+    for (const e of fds) e.close();
+  });
+
+  it('destroy() rejects the calls still queued for the context', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const p = ctx.handle().call(callee, 'double', 1);
+    ctx.destroy();
+    await expect(p).rejects.toMatchObject({ code: 'LOOP_ERR_DESTROYED' });
+  });
 });

@@ -39,3 +39,21 @@ export function closeAfterWriters(words: Int32Array, closed: number, writers: nu
   }
   return true;
 }
+
+/**
+ * Writes the eventfd whose number another thread keeps in `words[fdWord]`
+ * (-1: none, or withdrawn), counted in `words[writers]` while it does: the
+ * owner withdraws the number, then waits for the count to be 0, before it
+ * closes the fd. Returns whether it wrote.
+ */
+export function signalHeldFd(words: Int32Array, writers: number, fdWord: number): boolean {
+  Atomics.add(words, writers, 1);
+  try {
+    const fd = Atomics.load(words, fdWord);
+    if (fd < 0) return false;
+    native.eventfdWrite(fd);
+    return true;
+  } finally {
+    Atomics.sub(words, writers, 1);
+  }
+}

@@ -110,8 +110,14 @@ export class EventNotifier {
    * @qemu event_notifier_test_and_clear
    */
   testAndClear(): boolean {
-    if (Atomics.load(this.#state, CLOSED) !== 0) return false;
-    return check(native.eventfdRead(this.#fd), 'read', this.#fd) > 0;
+    // A copy's read is a use of the fd like set(): bracketed the same way.
+    Atomics.add(this.#state, WRITERS, 1);
+    try {
+      if (Atomics.load(this.#state, CLOSED) !== 0) return false;
+      return check(native.eventfdRead(this.#fd), 'read', this.#fd) > 0;
+    } finally {
+      Atomics.sub(this.#state, WRITERS, 1);
+    }
   }
 
   /** The transferable form, for `EventNotifier.from` in another thread. */

@@ -335,9 +335,14 @@ export class Ring implements RingData {
     Atomics.store(this.#h, ARMED, 0);
   }
 
-  /** @internal Consumer: drains the doorbell. */
+  /** @internal Consumer: drains the doorbell (unless closed: the consumer may live in another thread than the creator). */
   drainDoorbell(): void {
-    native.eventfdRead(this.notifierFd);
+    Atomics.add(this.#h, WRITERS, 1);
+    try {
+      if (Atomics.load(this.#h, CLOSED) === 0) native.eventfdRead(this.notifierFd);
+    } finally {
+      Atomics.sub(this.#h, WRITERS, 1);
+    }
   }
 
   /**

@@ -29,7 +29,7 @@ import { threadId } from 'node:worker_threads';
 import { ARMED, ByteRing, LOCK, LOCK_TAG, WANT } from './internal/byte-ring.js';
 import { CALL_PENDING, DESTROYED, notifyControl } from './internal/control.js';
 import { EXIT_ADD, EXIT_CAS, EXIT_SIGNAL, EXIT_STORE, EXIT_WAIT_US, EXIT_WAIT_ZERO, atExit, cancelAtExit } from './internal/exit-hooks.js';
-import { signalHeldFd } from './internal/fd-guard.js';
+import { signalHeldFd, waitForWriters } from './internal/fd-guard.js';
 import { DestroyedError, LoopError } from './errors.js';
 import { check, native, type PollHandle } from './native.js';
 
@@ -99,6 +99,9 @@ interface Claim {
   readonly key: string;
   readonly k: number;
   readonly gen: number;
+  /** The area's words and this channel's first word in them. */
+  readonly words: Int32Array;
+  readonly base: number;
   readonly header: Int32Array;
   readonly ring: ByteRing;
   /** The home context's control words and notifier. */
@@ -176,6 +179,11 @@ function settle(r: Reply): void {
 function drop(c: Claim): void {
   if (claims.get(c.key) !== c) return;
   claims.delete(c.key);
+  // Withdraw this thread's fd (a reply the home thread is signalling right
+  // now finishes first): the fd outlives this claim, and once this thread
+  // ends the addon closes it, while the exit hook below no longer runs.
+  Atomics.store(c.words, c.base + CALLER_FD, -1);
+  waitForWriters(c.words, c.base + WRITERS);
   cancelAtExit(c.exitId);
   c.outbox.queue.length = 0;
   for (const id of c.ids) {
@@ -242,6 +250,8 @@ function claimFor(area: SharedArrayBuffer, control: Int32Array, notifierFd: numb
       key,
       k,
       gen,
+      words,
+      base,
       header: ring.header,
       ring,
       control,
@@ -309,6 +319,10 @@ export function callInto(
     c.ids.add(id);
     c.outbox.queue.push(bytes);
     flushOutbox(c);
+    // Destroyed meanwhile? destroy() sets DESTROYED, then wakes the callers
+    // it sees; this thread published its fd and request, then looks: one of
+    // the two sees the other, so the call cannot be left waiting.
+    if (Atomics.load(control, DESTROYED) !== 0) drop(c);
     updateCallerRef();
     return p;
   } catch (e) {
@@ -327,6 +341,8 @@ export class CallInbox {
   /** Per channel: replies that did not fit its ring yet, in order. */
   readonly #backlogs: Array<Array<{ gen: number; bytes: Uint8Array }>> = [];
   #exitId: number;
+  /** After close(): results of calls still running are not sent (their callers have rejected them). */
+  #closed = false;
 
   constructor(area: SharedArrayBuffer) {
     this.#area = area;
@@ -366,6 +382,7 @@ export class CallInbox {
    * it rejects the calls it still waits for, and drops the exit hook.
    */
   close(): void {
+    this.#closed = true;
     for (let k = 0; k < CALL_CHANNELS; k++) {
       const base = channelOffset(k) / 4;
       if (Atomics.load(this.#words, base + OWNER) !== 0) this.#signal(base);
@@ -392,6 +409,7 @@ export class CallInbox {
   }
 
   #reply(ch: number, r: Reply): void {
+    if (this.#closed) return;
     let bytes: Uint8Array;
     try {
       bytes = serialize(r);

@@ -1040,6 +1040,9 @@ export class AioContext {
       if (this.#walking === 0) {
         this.#publishStats();
         if (this.#destroyPending) this.destroy();
+        // Called from JavaScript on an attached context: the wait may have
+        // drained its timerfd; arm it again for libuv's next wait.
+        else if (this.#pollHandle !== null && !this.#driven) this.#prepareAttached();
       }
     }
   }

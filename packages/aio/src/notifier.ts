@@ -94,14 +94,16 @@ export class EventNotifier {
    * @qemu event_notifier_set
    */
   set(): boolean {
-    Atomics.add(this.#state, WRITERS, 1);
-    try {
-      if (Atomics.load(this.#state, CLOSED) !== 0) return false;
-      check(native.eventfdWrite(this.#fd), 'write', this.#fd);
-      return true;
-    } finally {
-      Atomics.sub(this.#state, WRITERS, 1);
-    }
+    // The bracket of fd-guard.ts, with no JavaScript call inside it (a
+    // terminated thread would leave the count up, and every close() would
+    // wait its full bound).
+    const st = this.#state;
+    Atomics.add(st, WRITERS, 1);
+    const open = Atomics.load(st, CLOSED) === 0;
+    const rc = open ? native.eventfdWrite(this.#fd) : 0;
+    Atomics.sub(st, WRITERS, 1);
+    if (open) check(rc, 'write', this.#fd);
+    return open;
   }
 
   /**
@@ -111,13 +113,12 @@ export class EventNotifier {
    */
   testAndClear(): boolean {
     // A copy's read is a use of the fd like set(): bracketed the same way.
-    Atomics.add(this.#state, WRITERS, 1);
-    try {
-      if (Atomics.load(this.#state, CLOSED) !== 0) return false;
-      return check(native.eventfdRead(this.#fd), 'read', this.#fd) > 0;
-    } finally {
-      Atomics.sub(this.#state, WRITERS, 1);
-    }
+    const st = this.#state;
+    Atomics.add(st, WRITERS, 1);
+    const open = Atomics.load(st, CLOSED) === 0;
+    const rc = open ? native.eventfdRead(this.#fd) : 0;
+    Atomics.sub(st, WRITERS, 1);
+    return open && check(rc, 'read', this.#fd) > 0;
   }
 
   /** The transferable form, for `EventNotifier.from` in another thread. */

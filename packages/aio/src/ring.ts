@@ -28,7 +28,7 @@
  * @module
  */
 import { check, native } from './native.js';
-import { closeAfterWriters, guardedEventfdWrite } from './internal/fd-guard.js';
+import { closeAfterWriters, waitForWriters } from './internal/fd-guard.js';
 import { cancelAtExit, closeAtExit } from './internal/exit-hooks.js';
 
 // Each header word on its own 128 bytes (a cache line, and the pair of
@@ -285,7 +285,13 @@ export class Ring implements RingData {
   #kick(): void {
     // Pairs with the Atomics.store(ARMED, 1) + readable check in arm().
     if (Atomics.load(this.#h, ARMED) !== 0 && Atomics.exchange(this.#h, ARMED, 0) === 1) {
-      guardedEventfdWrite(this.#h, CLOSED, WRITERS, this.notifierFd);
+      // The bracket of fd-guard.ts written out: no JavaScript call between
+      // the exchange of ARMED and the write (a termination point there would
+      // leave ARMED cleared and the consumer never woken again).
+      const h = this.#h;
+      Atomics.add(h, WRITERS, 1);
+      if (Atomics.load(h, CLOSED) === 0) native.eventfdWrite(this.notifierFd);
+      Atomics.sub(h, WRITERS, 1);
     }
   }
 
@@ -337,12 +343,10 @@ export class Ring implements RingData {
 
   /** @internal Consumer: drains the doorbell (unless closed: the consumer may live in another thread than the creator). */
   drainDoorbell(): void {
-    Atomics.add(this.#h, WRITERS, 1);
-    try {
-      if (Atomics.load(this.#h, CLOSED) === 0) native.eventfdRead(this.notifierFd);
-    } finally {
-      Atomics.sub(this.#h, WRITERS, 1);
-    }
+    const h = this.#h;
+    Atomics.add(h, WRITERS, 1);
+    if (Atomics.load(h, CLOSED) === 0) native.eventfdRead(this.notifierFd);
+    Atomics.sub(h, WRITERS, 1);
   }
 
   /**
@@ -350,8 +354,14 @@ export class Ring implements RingData {
    * eventfd. Idempotent.
    */
   close(): void {
-    if (!closeAfterWriters(this.#h, CLOSED, WRITERS)) return;
+    if (!closeAfterWriters(this.#h, CLOSED, WRITERS)) {
+      // A copy closed it first: the creator still owns the fd and its exit hook.
+      if (!this.#owner || this.#exitId === 0) return;
+      waitForWriters(this.#h, WRITERS);
+    }
+    if (!this.#owner) return;
     cancelAtExit(this.#exitId);
-    if (this.#owner) native.close(this.notifierFd);
+    this.#exitId = 0;
+    native.close(this.notifierFd);
   }
 }

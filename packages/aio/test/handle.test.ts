@@ -333,4 +333,40 @@ describe('ContextHandle.call: channels and threads that go away', () => {
     ctx.destroy();
     await expect(p).rejects.toMatchObject({ code: 'LOOP_ERR_DESTROYED' });
   });
+
+  it('a call still running when its context is destroyed: the caller gets LOOP_ERR_DESTROYED and the late result is written to no fd', async () => {
+    const ctx = newContext();
+    ctx.attach();
+    const w = new Worker(workerUrl, { workerData: { scenario: 'call-slow-then-exit', handle: ctx.handle(), callee, ms: 300 } });
+    await once(w, 'message');
+    await new Promise((r) => setTimeout(r, 50)); // the call runs here now
+    ctx.destroy();
+    expect((await once(w, 'message'))[0]).toBe('LOOP_ERR_DESTROYED');
+    await once(w, 'exit'); // its reply eventfd is closed; take the freed numbers
+    const fds = Array.from({ length: 16 }, () => new EventNotifier());
+    await new Promise((r) => setTimeout(r, 400)); // the slow call finishes
+    expect(fds.filter((e) => e.testAndClear())).toHaveLength(0);
+    for (const e of fds) e.close();
+  });
+
+  it('a first call racing destroy() always settles', async () => {
+    const go = new Int32Array(new SharedArrayBuffer(8));
+    const w = new Worker(workerUrl, { workerData: { scenario: 'call-racing-destroy', go: go.buffer, callee } });
+    const seen: Record<string, number> = { resolved: 0, rejected: 0, hung: 0 };
+    for (let i = 0; i < 60; i++) {
+      const ctx = newContext();
+      Atomics.store(go, 0, 0);
+      w.postMessage({ handle: ctx.handle(), i });
+      while (Atomics.load(go, 1) !== i + 1);
+      Atomics.store(go, 0, 1);
+      const until = performance.now() + (i % 30) / 1000; // 0-29 µs
+      while (performance.now() < until);
+      ctx.destroy();
+      seen[(await once(w, 'message'))[0] as string]!++;
+    }
+    w.postMessage({});
+    await once(w, 'exit');
+    expect(seen.hung).toBe(0);
+    expect(seen.resolved + seen.rejected).toBe(60);
+  }, 60_000);
 });

@@ -2,6 +2,7 @@
 // doorbell protocol under a cross-thread burst stream (the lost-wake test).
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
+import { readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import fc from 'fast-check';
 import { EventNotifier, Ring, nativeCounters } from '../src/index.js';
@@ -10,6 +11,19 @@ import { newContext } from './support/context.js';
 const workerUrl = new URL('./fixtures/worker.mjs', import.meta.url);
 
 describe('Ring', () => {
+  it('closed first through a copy, then by its creator: the creator still closes its doorbell', () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 50; i++) {
+      const ring = Ring.create({ slots: 64 });
+      const copy = Ring.from({ ...ring });
+      copy.close();
+      expect(ring.closed).toBe(true);
+      ring.close();
+    }
+    expect(fds()).toBe(before);
+  });
+
   for (const kind of ['spsc', 'mpsc'] as const) {
     it(`${kind}: FIFO, full, wrap-around, multi-word items`, () => {
       const ring = Ring.create({ kind, slots: 4, slotWords: 2 });

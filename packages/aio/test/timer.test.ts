@@ -324,4 +324,23 @@ describe('timer spin (setTimerParams)', () => {
     expect(late).toBeGreaterThanOrEqual(0);
     ctx.detach();
   });
+
+  it('after a blocking poll() called from JavaScript on an attached context, later timers still fire from the loop', async () => {
+    const ctx = newContext();
+    ctx.setTimerParams({ spinNs: 500_000 }); // the timerfd is armed early, so poll() drains it
+    ctx.poll(false);
+    ctx.attach();
+    let t1 = 0;
+    let t2 = 0;
+    const a = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => t1++);
+    const b = ctx.timerNew(ClockType.REALTIME, Scale.NS, () => t2++);
+    const now = clockGetNs(ClockType.REALTIME);
+    a.modNs(now + 2_000_000);
+    b.modNs(now + 8_000_000);
+    while (t1 === 0) ctx.poll(true);
+    expect(t2).toBe(0);
+    await new Promise((r) => setTimeout(r, 50)); // b fires from libuv's loop, not from a poll() here
+    expect(t2).toBe(1);
+    ctx.detach();
+  });
 });

@@ -11,7 +11,7 @@
  *   CALL_PENDING    1 if the call inbox may hold requests
  *   WRITERS         threads writing the notifier right now (fd-guard.ts)
  */
-import { guardedEventfdWrite } from './fd-guard.js';
+import { native } from '../native.js';
 
 export const NOTIFY_ME = 0;
 export const NOTIFIED = 1;
@@ -34,6 +34,14 @@ export const REMOTE_BH_CAPACITY = 4096;
 export function notifyControl(control: Int32Array, notifierFd: number): boolean {
   if (Atomics.exchange(control, NOTIFIED, 1) !== 0) return false;
   if (Atomics.load(control, NOTIFY_ME) === 0) return false;
-  // Not after destroy(): its notifier fd number may belong to another file by then.
-  return guardedEventfdWrite(control, DESTROYED, WRITERS, notifierFd);
+  // Not after destroy(): its notifier fd number may belong to another file
+  // by then (the bracket of fd-guard.ts, written out: a JavaScript call
+  // between the exchange above and the write is a point where
+  // worker.terminate() can stop this thread, leaving NOTIFIED set and the
+  // context never woken again).
+  Atomics.add(control, WRITERS, 1);
+  const open = Atomics.load(control, DESTROYED) === 0;
+  if (open) native.eventfdWrite(notifierFd);
+  Atomics.sub(control, WRITERS, 1);
+  return open;
 }

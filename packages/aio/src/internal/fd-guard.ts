@@ -7,24 +7,14 @@
  * "closed", waits for that count to drop to 0 before it closes the fd
  * (sequentially consistent atomics: either the writer sees "closed", or the
  * owner sees the writer). The wait is bounded: a writer terminated inside
- * its bracket never leaves it.
+ * its bracket never leaves it. Writers on hot paths (control.ts, ring.ts,
+ * notifier.ts) write the bracket out rather than call a helper: a
+ * JavaScript call is a point where worker.terminate() can stop the thread.
  */
 import { native } from '../native.js';
 
 /** The longest `closeAfterWriters` waits for writers to leave. */
 const CLOSE_WAIT_MS = 100;
-
-/** Writes eventfd `fd` unless `words[closed]` is set; returns whether it wrote. */
-export function guardedEventfdWrite(words: Int32Array, closed: number, writers: number, fd: number): boolean {
-  Atomics.add(words, writers, 1);
-  try {
-    if (Atomics.load(words, closed) !== 0) return false;
-    native.eventfdWrite(fd);
-    return true;
-  } finally {
-    Atomics.sub(words, writers, 1);
-  }
-}
 
 /**
  * Sets `words[closed]` (returns false if it already was) and waits for the
@@ -32,12 +22,17 @@ export function guardedEventfdWrite(words: Int32Array, closed: number, writers: 
  */
 export function closeAfterWriters(words: Int32Array, closed: number, writers: number): boolean {
   if (Atomics.exchange(words, closed, 1) !== 0) return false;
-  if (Atomics.load(words, writers) === 0) return true;
+  waitForWriters(words, writers);
+  return true;
+}
+
+/** Waits (bounded) for the writers counted in `words[writers]` to leave. */
+export function waitForWriters(words: Int32Array, writers: number): void {
+  if (Atomics.load(words, writers) === 0) return;
   const until = Date.now() + CLOSE_WAIT_MS;
   while (Atomics.load(words, writers) !== 0 && Date.now() < until) {
     // a writer is between its check and its write: one system call
   }
-  return true;
 }
 
 /**
@@ -48,12 +43,8 @@ export function closeAfterWriters(words: Int32Array, closed: number, writers: nu
  */
 export function signalHeldFd(words: Int32Array, writers: number, fdWord: number): boolean {
   Atomics.add(words, writers, 1);
-  try {
-    const fd = Atomics.load(words, fdWord);
-    if (fd < 0) return false;
-    native.eventfdWrite(fd);
-    return true;
-  } finally {
-    Atomics.sub(words, writers, 1);
-  }
+  const fd = Atomics.load(words, fdWord);
+  if (fd >= 0) native.eventfdWrite(fd);
+  Atomics.sub(words, writers, 1);
+  return fd >= 0;
 }

@@ -29,9 +29,11 @@ export class PoolClosedError extends LoopError {
  */
 export class WorkerExitError extends LoopError {
   readonly exitCode: number;
-  constructor(exitCode: number, cause: unknown) {
+  /** `beforeStart`: the pool's workers kept exiting before they could run any task. */
+  constructor(exitCode: number, cause: unknown, beforeStart = false) {
     const why = cause instanceof Error ? `: ${cause.message}` : '';
-    super('LOOP_ERR_WORKER_EXIT', 'GenericError', `thread-pool worker exited with code ${exitCode} while running the task${why}`, {
+    const what = beforeStart ? 'before it could run a task (3 in a row)' : 'while running the task';
+    super('LOOP_ERR_WORKER_EXIT', 'GenericError', `thread-pool worker exited with code ${exitCode} ${what}${why}`, {
       cause,
     });
     this.exitCode = exitCode;

@@ -45,6 +45,21 @@ function int(v: unknown, name: string, lo: number, hi: number, def: number): num
   return v;
 }
 
+const RESOURCE_LIMITS = ['maxYoungGenerationSizeMb', 'maxOldGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+function checkResourceLimits(rl: unknown): ResourceLimits | undefined {
+  if (rl === undefined) return undefined;
+  if (rl === null || typeof rl !== 'object') throw new TypeError('options.resourceLimits must be an object');
+  for (const key of Object.keys(rl)) {
+    if (!(RESOURCE_LIMITS as readonly string[]).includes(key)) throw new TypeError(`options.resourceLimits.${key} is not a resource limit`);
+    const v = (rl as Record<string, unknown>)[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new TypeError(`options.resourceLimits.${key} must be a positive number`);
+    }
+  }
+  return rl as ResourceLimits;
+}
+
 /** Applies defaults and checks every option. @throws {TypeError} naming the option. */
 export function resolveOptions(o: ThreadPoolOptions = {}): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
@@ -55,7 +70,7 @@ export function resolveOptions(o: ThreadPoolOptions = {}): ResolvedOptions {
   return {
     idleTimeoutMs: int(o.idleTimeoutMs, 'idleTimeoutMs', 1000, 2 ** 31 - 1, IDLE_TIMEOUT_MS_DEFAULT),
     workerPollMaxNs: int(o.workerPollMaxNs, 'workerPollMaxNs', 0, 2 ** 31 - 1, WORKER_POLL_MAX_NS_DEFAULT),
-    resourceLimits: o.resourceLimits,
+    resourceLimits: checkResourceLimits(o.resourceLimits),
     inlineBytes,
     capacity,
   };

@@ -30,6 +30,7 @@ import {
   ACTIVE,
   ARG_LEN,
   CANCELLED,
+  DISPATCH,
   DONE,
   EXIT_ITEM,
   FLAG_DEFINE,
@@ -112,6 +113,8 @@ interface Task {
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | null;
   slot: number;
+  /** The slot's DISPATCH number for this task. */
+  dispatch: number;
   worker: WorkerRec | null;
   readonly tSubmit: number;
   settled: boolean;
@@ -130,8 +133,16 @@ interface WorkerRec {
   unpublished: boolean;
   idleTimer: NodeJS.Timeout | null;
   error: unknown;
+  /** It has finished (or acknowledged) at least one task. */
+  ran: boolean;
   readonly exitPromise: Promise<void>;
 }
+
+/** Workers in a row that exit before they run anything before the pool stops trusting new ones. */
+const START_FAILURES_MAX = 3;
+/** The respawn delay after that many, doubling per further failure, at most START_BACKOFF_MAX_MS. */
+const START_BACKOFF_MS = 100;
+const START_BACKOFF_MAX_MS = 10_000;
 
 function normalizeModule(m: string | URL): string {
   if (m instanceof URL) return m.href;
@@ -178,6 +189,8 @@ export class ThreadPool {
   readonly #workers = new Set<WorkerRec>();
   #queue: Task[] = [];
   #qHead = 0;
+  /** Tasks in #queue already settled (aborted while queued), skipped by #pump. */
+  #queuedSettled = 0;
   readonly #slots: Array<Task | undefined>;
   readonly #free: number[] = [];
   readonly #meta: Int32Array;
@@ -198,6 +211,10 @@ export class ThreadPool {
   #completed = 0;
   #cancelled = 0;
   #spawned = 0;
+  /** Workers in a row that exited before running anything (a broken worker environment). */
+  #startFailures = 0;
+  /** Set while respawning waits out START_BACKOFF_MS after repeated start failures. */
+  #respawnTimer: NodeJS.Timeout | null = null;
   #exited = 0;
   readonly #queueWait = new Histogram();
   readonly #runTime = new Histogram();
@@ -337,6 +354,7 @@ export class ThreadPool {
       signal,
       onAbort: null,
       slot: -1,
+      dispatch: 0,
       worker: null,
       tSubmit: now(),
       settled: false,
@@ -396,7 +414,7 @@ export class ThreadPool {
     return {
       threads: this.#workers.size,
       idle,
-      queued: this.#queue.length - this.#qHead + queuedInRings,
+      queued: this.#queue.length - this.#qHead - this.#queuedSettled + queuedInRings,
       running,
       completed: this.#completed,
       cancelled: this.#cancelled,
@@ -434,11 +452,14 @@ export class ThreadPool {
     // acknowledged by their worker, and the drain below would wait forever.
     this.#publish();
     this.#unlisten();
+    if (this.#respawnTimer !== null) clearTimeout(this.#respawnTimer);
+    this.#respawnTimer = null;
     this.#onClosed();
     const closedError = (): PoolClosedError => new PoolClosedError('thread pool is closed: the task was not started');
     const queued = this.#queue.slice(this.#qHead);
     this.#queue = [];
     this.#qHead = 0;
+    this.#queuedSettled = 0;
     for (const t of queued) this.#settle(t, false, closedError());
     for (const w of this.#workers) {
       for (const t of w.inflight) {
@@ -479,7 +500,7 @@ export class ThreadPool {
   }
 
   #ensureMin(): void {
-    if (this.#closing !== null) return;
+    if (this.#closing !== null || this.#respawnTimer !== null) return;
     while (this.#live < this.#min) this.#spawn();
   }
 
@@ -542,6 +563,7 @@ export class ThreadPool {
       unpublished: false,
       idleTimer: null,
       error: undefined,
+      ran: false,
       exitPromise: new Promise<void>((res) => (onExit = res)),
     };
     worker.on('error', (e) => {
@@ -600,9 +622,14 @@ export class ThreadPool {
     let dispatched = false;
     const depth = this.#depth();
     while (this.#qHead < q.length && this.#free.length > 0) {
+      const t = q[this.#qHead]!;
+      if (t.settled) {
+        q[this.#qHead++] = undefined as unknown as Task;
+        this.#queuedSettled--;
+        continue;
+      }
       const w = this.#pick(depth);
       if (w === null) break;
-      const t = q[this.#qHead]!;
       q[this.#qHead++] = undefined as unknown as Task;
       if (this.#dispatch(t, w)) dispatched = true;
     }
@@ -647,6 +674,8 @@ export class ThreadPool {
     if (define) w.known.add(t.fnId);
     meta[m + FN] = t.fnId;
     meta[m + FLAGS] = define ? FLAG_DEFINE : 0;
+    t.dispatch = (meta[m + DISPATCH]! + 1) | 0;
+    meta[m + DISPATCH] = t.dispatch;
     // Publishes the words above (pairs with the worker's CAS on STATE).
     Atomics.store(meta, m + STATE, QUEUED);
     t.slot = slot;
@@ -681,11 +710,16 @@ export class ThreadPool {
   }
 
   #abort(t: Task): void {
+    // The listener was added with { once: true } and has just fired: removing
+    // it again in #settle is a search of the signal's listeners (with 40k
+    // tasks on one signal, most of 5 s).
+    t.onAbort = null;
     if (t.settled) return;
     const reason = t.signal?.reason;
     if (t.slot < 0) {
-      const i = this.#queue.indexOf(t, this.#qHead);
-      if (i >= 0) this.#queue.splice(i, 1);
+      // Left in the queue, settled: #pump skips it (a search and splice per
+      // abort was quadratic: 40k tasks on one signal took 5 s to abort).
+      this.#queuedSettled++;
       this.#cancelled++;
       this.#settle(t, false, new AbortError(reason));
       return;
@@ -697,7 +731,7 @@ export class ThreadPool {
     }
     // Running: never killed; its function sees the abort on its own signal.
     if (t.worker !== null && !t.worker.exited) {
-      t.worker.worker.postMessage({ type: 'abort', slot: t.slot } satisfies AbortMessage);
+      t.worker.worker.postMessage({ type: 'abort', slot: t.slot, dispatch: t.dispatch } satisfies AbortMessage);
     }
   }
 
@@ -765,6 +799,8 @@ export class ThreadPool {
     const state = Atomics.load(meta, m + STATE);
     if (state !== DONE && state !== CANCELLED) return;
     const w = t.worker!;
+    w.ran = true;
+    this.#startFailures = 0;
     if (w.inflight[0] === t) w.inflight.shift();
     else {
       const k = w.inflight.indexOf(t);
@@ -818,6 +854,7 @@ export class ThreadPool {
     // Everything it finished is in the completion ring: take it first.
     this.#drainCompletions();
     const requeue: Task[] = [];
+    let started = w.ran || w.retiring;
     for (const t of [...w.inflight]) {
       const slot = t.slot;
       const state = Atomics.load(this.#meta, slot * META_WORDS + STATE);
@@ -831,8 +868,34 @@ export class ThreadPool {
       this.#dispatched--;
       t.slot = -1;
       t.worker = null;
-      if (state === ACTIVE) this.#settle(t, false, new WorkerExitError(code, w.error));
-      else requeue.push(t); // QUEUED: never started, runs elsewhere
+      if (state === ACTIVE) {
+        started = true;
+        this.#settle(t, false, new WorkerExitError(code, w.error));
+      } else requeue.push(t); // QUEUED: never started, runs elsewhere
+    }
+    if (!started && this.#closing === null && ++this.#startFailures >= START_FAILURES_MAX) {
+      // Workers die before they run anything (bad resourceLimits, a broken
+      // environment): the queued tasks would wait for ever behind an endless
+      // respawn. Reject them with the worker's error, and respawn after a
+      // growing delay instead of at once.
+      const err = (): WorkerExitError => new WorkerExitError(code, w.error, true);
+      for (const t of requeue) this.#settle(t, false, err());
+      requeue.length = 0;
+      for (let i = this.#qHead; i < this.#queue.length; i++) this.#settle(this.#queue[i]!, false, err());
+      this.#queue = [];
+      this.#qHead = 0;
+      this.#queuedSettled = 0;
+      const delay = Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_MS * 2 ** (this.#startFailures - START_FAILURES_MAX));
+      if (this.#respawnTimer === null) {
+        this.#respawnTimer = setTimeout(() => {
+          this.#respawnTimer = null;
+          this.#ensureMin();
+          if (this.#qHead < this.#queue.length && this.#live < this.#max && !this.#hasIdle()) this.#spawn();
+          this.#pump();
+          this.#publish();
+        }, delay);
+        this.#respawnTimer.unref();
+      }
     }
     if (requeue.length > 0) {
       if (this.#closing !== null) {

@@ -39,6 +39,12 @@ export const FLAGS = 3;
 export const RESULT_KIND = 4;
 /** Result length in bytes, or VIA_PORT. */
 export const RESULT_LEN = 5;
+/**
+ * Bumped by the pool each time it hands the slot to a task: an abort names
+ * the slot and this number, so one meant for a task that has finished never
+ * reaches the next task in the same slot.
+ */
+export const DISPATCH = 6;
 
 /** The payload carries `[arg, moduleUrl, exportName]` (first use of FN by this worker). */
 export const FLAG_DEFINE = 1;
@@ -120,6 +126,7 @@ export interface PortPayload {
 export interface AbortMessage {
   readonly type: 'abort';
   readonly slot: number;
+  readonly dispatch: number;
 }
 
 /** An error as it crosses threads: plain data, rebuilt on arrival. */

@@ -20,6 +20,7 @@ import {
   ACTIVE,
   ARG_LEN,
   CANCELLED,
+  DISPATCH,
   DONE,
   EXIT_ITEM,
   FLAG_DEFINE,
@@ -74,7 +75,7 @@ let busy = false;
 let exiting = false;
 let current = -1;
 let controller: AbortController | null = null;
-let abortRequested = -1;
+let currentDispatch = 0;
 let currentAborted = false;
 
 /** The second argument of a task: its signal is created on first use. */
@@ -89,13 +90,12 @@ const info = {
 };
 
 parentPort?.on('message', (m: AbortMessage) => {
-  if (m.type === 'abort') {
-    if (m.slot === current) {
-      currentAborted = true;
-      controller?.abort();
-    } else {
-      abortRequested = m.slot;
-    }
+  // The pool sends an abort only for a task this worker has started (its
+  // compare-exchange from QUEUED failed), so the task is current or done:
+  // one that matches no current task is for a finished one, ignored.
+  if (m.type === 'abort' && m.slot === current && m.dispatch === currentDispatch) {
+    currentAborted = true;
+    controller?.abort();
   }
 });
 
@@ -230,8 +230,8 @@ function pump(): void {
     }
     times[slot * TIME_WORDS + T_START] = nowNs();
     current = slot;
-    currentAborted = abortRequested === slot;
-    abortRequested = -1;
+    currentDispatch = meta[m + DISPATCH]!;
+    currentAborted = false;
     let arg: unknown;
     try {
       arg = readArg(slot);

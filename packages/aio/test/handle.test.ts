@@ -324,7 +324,7 @@ describe('ContextHandle.call: channels and threads that go away', () => {
     await expect(h.call(callee, 'double', 1)).rejects.toMatchObject({ code: 'LOOP_ERR_DESTROYED' });
     expect(fds.filter((e) => e.testAndClear())).toHaveLength(0);
     for (const e of fds) e.close();
-  });
+  }, 30_000);
 
   it('destroy() rejects the calls still queued for the context', async () => {
     const ctx = newContext();
@@ -347,7 +347,7 @@ describe('ContextHandle.call: channels and threads that go away', () => {
     await new Promise((r) => setTimeout(r, 400)); // the slow call finishes
     expect(fds.filter((e) => e.testAndClear())).toHaveLength(0);
     for (const e of fds) e.close();
-  });
+  }, 30_000); // a worker start and 0.75 s of waits: several seconds on a loaded machine
 
   it('a first call racing destroy() always settles', async () => {
     const go = new Int32Array(new SharedArrayBuffer(8));

@@ -88,11 +88,16 @@ describe('cancellation: stale aborts and many at once', () => {
     const p = setup(1, 1);
     await p.submit(task('noop'));
     for (let round = 0; round < 10; round++) {
+      const sab = new SharedArrayBuffer(8);
+      const flags = new Int32Array(sab);
       const ac = new AbortController();
-      const a = p.submit(task<number, number>('spin'), 20, { signal: ac.signal });
-      await sleep(5);
-      ac.abort(); // running: never killed, the worker hears of it after the spin
-      expect(await a).toBe(20);
+      // A blocks its worker (sync) until released, so it hears of the abort only after it ends.
+      const a = p.submit(task<unknown, number>('waitFlag'), { sab, index: 0, startedIndex: 1 }, { signal: ac.signal });
+      await until(() => Atomics.load(flags, 1) === 1); // running now
+      ac.abort(); // running: never killed
+      Atomics.store(flags, 0, 1);
+      Atomics.notify(flags, 0);
+      expect(await a).toBe(0);
       // The slot is free again, and the stale abort is still on its way or just handled.
       expect(await p.submit(task<number, string>('observeSignal'), 30)).toBe('timeout');
     }

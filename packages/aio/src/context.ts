@@ -1571,14 +1571,17 @@ export class AioContext {
     const sampleAt = this.#timerSpinAuto ? this.#wakeSampleDeadline : -1;
     const spin = this.#timerSpinWindow();
     if (sampleAt < 0 && spin === 0) return;
+    // Most dispatches have neither a wake-up to sample nor a timer in the
+    // window: they return here without reading the clock.
+    const d = spin > 0 ? this.#wallTimersDeadlineNs() : -1;
+    const spinFor = d > 0 && d <= spin;
+    if (sampleAt < 0 && !spinFor) return;
     const now = native.nowNs();
     if (sampleAt >= 0 && now >= sampleAt) {
       this.#wakeLatency.sample(now - sampleAt);
       this.#wakeSampleDeadline = -1;
     }
-    if (spin === 0) return;
-    const d = this.#wallTimersDeadlineNs();
-    if (d > 0 && d <= spin) this.#spinUntil(now + d);
+    if (spinFor) this.#spinUntil(now + d);
   }
 
   /** How long before a wall-clock deadline the context stops sleeping (see `TimerParams.spinNs`). */

@@ -1,26 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AioContext } from '@loop/aio';
-import { getThreadPool, type ThreadPool, type ThreadPoolOptions } from '../src/index.js';
-import { Flags, attachedContext, fdCount, sleep, task, taskCount, until, workerThreads } from './support/pool.js';
+import { describe, expect, it } from 'vitest';
+import { getThreadPool } from '../src/index.js';
+import { Flags, fdCount, poolPerTest, sleep, task, taskCount, until, workerThreads } from './support/pool.js';
 
-let ctx: AioContext | null = null;
-let pool: ThreadPool | null = null;
-afterEach(async () => {
-  await pool?.close();
-  ctx?.destroy();
-  pool = null;
-  ctx = null;
-});
-function setup(min: number, max: number, options?: ThreadPoolOptions): ThreadPool {
-  ctx = attachedContext(min, max);
-  pool = getThreadPool(ctx, options);
-  return pool;
-}
+const fx = poolPerTest();
+const setup = fx.setup;
 
 describe('submit', () => {
   it('one pool per context, created on first use', () => {
     const p = setup(0, 2);
-    expect(getThreadPool(ctx!)).toBe(p);
+    expect(getThreadPool(fx.ctx)).toBe(p);
   });
 
   it('keeps a thrown error: class name, message, stack and fields', async () => {
@@ -122,8 +110,7 @@ describe('cancellation: stale aborts and many at once', () => {
 
 describe('faults', () => {
   it('workers that keep dying before they run anything: the queued task rejects, respawning backs off', async () => {
-    ctx = attachedContext(0, 1);
-    pool = getThreadPool(ctx, { resourceLimits: { maxYoungGenerationSizeMb: 0.1, maxOldGenerationSizeMb: 1 } });
+    const pool = setup(0, 1, { resourceLimits: { maxYoungGenerationSizeMb: 0.1, maxOldGenerationSizeMb: 1 } });
     const e = (await pool.submit(task('noop')).catch((x: unknown) => x)) as Error;
     expect(e).toMatchObject({ code: 'LOOP_ERR_WORKER_EXIT' });
     expect(e.message).toMatch(/before it could run a task/);
@@ -132,9 +119,9 @@ describe('faults', () => {
   }, 30_000);
 
   it('bad resourceLimits are refused when the pool is created', () => {
-    ctx = attachedContext(0, 1);
-    expect(() => getThreadPool(ctx!, { resourceLimits: { maxOldGenerationSizeMb: -1 } })).toThrow('options.resourceLimits.maxOldGenerationSizeMb must be a positive number');
-    expect(() => getThreadPool(ctx!, { resourceLimits: { heap: 1 } as never })).toThrow('options.resourceLimits.heap is not a resource limit');
+    const ctx = fx.context(0, 1);
+    expect(() => getThreadPool(ctx, { resourceLimits: { maxOldGenerationSizeMb: -1 } })).toThrow('options.resourceLimits.maxOldGenerationSizeMb must be a positive number');
+    expect(() => getThreadPool(ctx, { resourceLimits: { heap: 1 } as never })).toThrow('options.resourceLimits.heap is not a resource limit');
   });
 
   it('process.exit mid-task rejects only that task; the worker is replaced up to min; nothing lost or run twice', async () => {
@@ -185,8 +172,8 @@ describe('close', () => {
     expect(await running).toBe(0);
     await closed;
     expect(p.stats.threads).toBe(0);
-    expect(getThreadPool(ctx!)).not.toBe(p);
-    await getThreadPool(ctx!)[Symbol.asyncDispose]();
+    expect(getThreadPool(fx.ctx)).not.toBe(p);
+    await getThreadPool(fx.ctx)[Symbol.asyncDispose]();
   });
 
   it('threads and fds return to the baseline after close()', async () => {
@@ -196,8 +183,8 @@ describe('close', () => {
     await until(() => workerThreads() === 0);
     const tasks0 = taskCount();
     const fds0 = fdCount();
-    const p = getThreadPool(ctx!);
-    ctx!.setThreadPoolParams({ min: 3, max: 3 });
+    const p = getThreadPool(fx.ctx);
+    fx.ctx.setThreadPoolParams({ min: 3, max: 3 });
     await Promise.all(Array.from({ length: 50 }, (_, i) => p.submit(task('echo'), i)));
     expect(workerThreads()).toBe(3);
     expect(fdCount()).toBeGreaterThan(fds0);
@@ -260,8 +247,8 @@ describe('sizing (thread-pool-min / thread-pool-max)', () => {
   });
 
   it('options are checked eagerly', () => {
-    ctx = attachedContext(0, 1);
-    expect(() => getThreadPool(ctx!, { idleTimeoutMs: 999 })).toThrow('options.idleTimeoutMs must be an integer between 1000 and 2147483647');
+    const ctx = fx.context(0, 1);
+    expect(() => getThreadPool(ctx, { idleTimeoutMs: 999 })).toThrow('options.idleTimeoutMs must be an integer between 1000 and 2147483647');
   });
 });
 

@@ -1,22 +1,8 @@
 // Scenarios of QEMU's tests/unit/test-thread-pool.c, in our own code.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AioContext } from '@loop/aio';
-import { getThreadPool, type ThreadPool } from '../../src/index.js';
-import { Flags, attachedContext, task, until } from '../support/pool.js';
+import { describe, expect, it } from 'vitest';
+import { Flags, poolPerTest, task, until } from '../support/pool.js';
 
-let ctx: AioContext | null = null;
-let pool: ThreadPool | null = null;
-afterEach(async () => {
-  await pool?.close();
-  ctx?.destroy();
-  pool = null;
-  ctx = null;
-});
-function setup(min: number, max: number): ThreadPool {
-  ctx = attachedContext(min, max);
-  pool = getThreadPool(ctx);
-  return pool;
-}
+const { setup } = poolPerTest();
 
 describe('/thread-pool/submit', () => {
   it('runs a task and settles with its value', async () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { AioContext } from '@loop/aio';
-import { defineTask, type TaskRef } from '../../src/index.js';
+import { defineTask, getThreadPool, type TaskRef, type ThreadPool, type ThreadPoolOptions } from '../../src/index.js';
 
 export const TASKS = new URL('../fixtures/tasks.mjs', import.meta.url);
 export const task = <A = unknown, R = unknown>(name: string): TaskRef<A, R> => defineTask<A, R>(TASKS, name);
@@ -58,3 +59,36 @@ export class Flags {
     return Atomics.load(this.a, this.started);
   }
 }
+
+/**
+ * One pool (and its attached context) per test, closed and destroyed after
+ * it: `setup(min, max, options?)` makes both; `context(min, max)` only the
+ * context (for tests of getThreadPool itself); `ctx` is the current one.
+ */
+export function poolPerTest(): {
+  setup(min: number, max: number, options?: ThreadPoolOptions): ThreadPool;
+  context(min: number, max: number): AioContext;
+  readonly ctx: AioContext;
+} {
+  let ctx: AioContext | null = null;
+  let pool: ThreadPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    ctx?.destroy();
+    pool = null;
+    ctx = null;
+  });
+  const context = (min: number, max: number): AioContext => (ctx = attachedContext(min, max));
+  return {
+    setup(min, max, options) {
+      pool = getThreadPool(context(min, max), options);
+      return pool;
+    },
+    context,
+    get ctx(): AioContext {
+      if (ctx === null) throw new Error('poolPerTest: no context in this test');
+      return ctx;
+    },
+  };
+}
+

@@ -21,21 +21,23 @@ if (mode === 'atomics' || mode === 'spin') {
     else parentPort.postMessage(m);
   });
 } else {
-  // 'driven' | 'poll' | 'poll-polling': a context whose remote BH answers
-  // with a remote BH of the main thread's context.
+  // 'driven' | 'poll': a context (driven, or a poll(true) loop; polling
+  // with workerData.maxNs) whose remote BH answers with a remote BH of the
+  // main thread's context.
   const ctx = new AioContext();
-  if (mode === 'poll-polling' || mode === 'driven-polling') ctx.setPollParams({ maxNs: 32768, shrink: workerData.shrink ?? 0 });
+  if (workerData.maxNs) ctx.setPollParams({ maxNs: workerData.maxNs });
   let stop = false;
   const ping = ctx.remoteBhNew(() => scheduleRemoteBh(workerData.pong));
   const quit = ctx.remoteBhNew(() => {
     stop = true;
-    if (mode === 'driven' || mode === 'driven-polling') {
+    if (workerData.maxNs !== undefined) parentPort.postMessage({ stats: ctx.stats });
+    if (mode === 'driven') {
       ctx.destroy();
       parentPort.close();
     }
   });
   parentPort.postMessage({ ping: ping.token, quit: quit.token });
-  if (mode === 'driven' || mode === 'driven-polling') ctx.drive();
+  if (mode === 'driven') ctx.drive();
   else {
     while (!stop) ctx.poll(true);
     ctx.destroy();

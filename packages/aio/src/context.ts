@@ -382,6 +382,8 @@ export class AioContext {
   #drivenPollStart = -1;
   /** Driven mode: handlers found ready by busy-polling, dispatched next. */
   #carryReady: FdRecord[] = [];
+  /** The list a dispatch hands back, empty, for the next busy-poll (no garbage per round). */
+  #carrySpare: FdRecord[] = [];
   /** Inside the driven loop's call into JS (#onAttachedReadable). */
   #inDriveCall = false;
   /** Work is runnable at once: ask the driven loop to call again (see native drive_on_prepare). */
@@ -513,7 +515,7 @@ export class AioContext {
   /** A snapshot of this context's counters. */
   get stats(): AioContextStats {
     let timers = 0;
-    for (const l of this.#timers) timers += l.dispatched;
+    for (let i = 0; i < this.#timers.length; i++) timers += this.#timers[i]!.dispatched;
     return {
       pollNs: this.#pollNs,
       pollHits: this.#pollHits,
@@ -531,7 +533,7 @@ export class AioContext {
   #publishStats(): void {
     const s = this.#sharedStats;
     let timers = 0;
-    for (const l of this.#timers) timers += l.dispatched;
+    for (let i = 0; i < this.#timers.length; i++) timers += this.#timers[i]!.dispatched;
     s[0] = this.#pollNs;
     s[1] = this.#pollHits;
     s[2] = this.#pollMisses;
@@ -737,7 +739,9 @@ export class AioContext {
    */
   timersDeadlineNs(): number {
     let d = -1;
-    for (const l of this.#timers) {
+    const lists = this.#timers;
+    for (let i = 0; i < lists.length; i++) {
+      const l = lists[i]!;
       if (l.size > 0) d = soonestTimeout(d, l.deadlineNs());
     }
     return d;
@@ -752,7 +756,9 @@ export class AioContext {
   #runTimers(): boolean {
     let progress = false;
     // QEMU's order: REALTIME, VIRTUAL, HOST.
-    for (const l of this.#timers) {
+    const lists = this.#timers;
+    for (let i = 0; i < lists.length; i++) {
+      const l = lists[i]!;
       if (l.size > 0 && l.run()) progress = true;
     }
     return progress;
@@ -1407,7 +1413,7 @@ export class AioContext {
     this.#driven = false;
     this.#drivenPollStart = -1;
     for (const r of this.#carryReady) r.inReady = false;
-    this.#carryReady = [];
+    this.#carryReady.length = 0;
     if (this.#pollStarted) this.#pollSetStarted(false, []);
     Atomics.and(this.#control, NOTIFY_ME, ~1);
     if (currentContext === this) currentContext = null;
@@ -1446,9 +1452,12 @@ export class AioContext {
     this.#walking++;
     this.#iterations++;
     const ready: FdRecord[] = this.#carryReady;
-    this.#carryReady = [];
+    this.#carryReady = this.#carrySpare;
     try {
-      this.#wait(0, ready);
+      // After a busy-poll hit, QEMU skips the fd wait when every handler
+      // can poll (aio_poll waits only with a timeout or need_wait); a ready
+      // fd that nobody polls keeps the epoll fd readable for the next round.
+      if (ready.length === 0 || this.#needWait()) this.#wait(0, ready);
       this.#drainRemote();
       this.#bh.poll();
       this.#dispatchReady(ready);
@@ -1457,6 +1466,8 @@ export class AioContext {
       this.#runTimers();
     } finally {
       for (const r of ready) r.inReady = false;
+      ready.length = 0;
+      this.#carrySpare = ready;
       this.#walking--;
       this.#dispatching = false;
       this.#publishStats();
@@ -1469,7 +1480,9 @@ export class AioContext {
   #prepareAttached(): void {
     if (this.#pollHandle === null || this.#destroyed) return;
     const c = this.#control;
-    if (this.#driven && this.#pollMaxNs !== 0 && this.#drivenPoll()) {
+    // Busy-poll only on the way back into the driven loop's wait: this also
+    // runs inside timer.mod() and attach(), which must not spin.
+    if (this.#inDriveCall && this.#pollMaxNs !== 0 && this.#drivenPoll()) {
       this.#updateRef();
       return;
     }
@@ -1513,7 +1526,7 @@ export class AioContext {
    */
   #drivenPoll(): boolean {
     this.#drivenPollStart = clockGetNs(this.#pollClock);
-    const ready: FdRecord[] = [];
+    const ready = this.#carryReady;
     const timeout = this.#computeTimeout();
     if (timeout !== 0 && this.#pollList.length > 0 && !this.#needWait()) {
       const maxNs = soonestTimeout(timeout, this.#pollNs);
@@ -1524,7 +1537,6 @@ export class AioContext {
     }
     if (ready.length === 0 && this.#pollStarted) this.#pollSetStarted(false, ready);
     if (ready.length === 0) return false;
-    this.#carryReady = ready;
     this.#wakeSelf();
     return true;
   }
@@ -1592,7 +1604,9 @@ export class AioContext {
   /** Nanoseconds until the soonest REALTIME or HOST timer (-1: none); VIRTUAL time moves by code, not by waiting. */
   #wallTimersDeadlineNs(): number {
     let d = -1;
-    for (const l of this.#timers) {
+    const lists = this.#timers;
+    for (let i = 0; i < lists.length; i++) {
+      const l = lists[i]!;
       if (l.size > 0 && l.clockType !== ClockType.VIRTUAL) d = soonestTimeout(d, l.deadlineNs());
     }
     return d;

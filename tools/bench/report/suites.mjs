@@ -40,9 +40,8 @@ export function suitesSection(results, failed) {
     port: 'MessagePort',
     driven: 'remote BH → driven context',
     pollLoop: 'remote BH → poll(true) loop',
-    polling: 'remote BH, poll-max-ns 32768 (poll loops)',
-    pollingShrink2: 'same, poll-shrink 2',
-    pollingDriven: 'remote BH, poll-max-ns 32768 (driven worker)',
+    pacedOff: 'driven worker, poll-max-ns 0, requests a few µs apart',
+    polling: 'driven worker, poll-max-ns 32768, requests a few µs apart',
     spin: 'shared-memory spin (polling floor)',
   };
   if (a.crossRunCount > 0) {

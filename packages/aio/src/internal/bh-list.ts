@@ -33,6 +33,12 @@ export class BhList {
   #pending: BhState[] = [];
   /** Slices taken by passes that have not finished them yet, outermost first. */
   readonly #slices: BhState[][] = [];
+  /**
+   * Emptied slices kept for reuse: a polling loop runs a pass some 10^5
+   * times a second, and a fresh array per pass was most of its garbage
+   * (young-generation pauses long enough to end adaptive polling).
+   */
+  readonly #spare: BhState[][] = [];
   readonly #notify: () => void;
   /** Callbacks run so far (not idle ones: those count too, as dispatched). */
   dispatched = 0;
@@ -58,16 +64,18 @@ export class BhList {
 
   /** Runs one pass; returns whether a non-idle callback ran (progress). */
   poll(): boolean {
-    const slice = this.#pending;
-    this.#pending = [];
-    this.#slices.push(slice);
-    let progress = false;
     const slices = this.#slices;
+    if (this.#pending.length === 0 && slices.length === 0) return false;
+    slices.push(this.#pending);
+    this.#pending = this.#spare.pop() ?? [];
+    let progress = false;
     while (slices.length > 0) {
       const s = slices[0]!;
       const bh = s.pop();
       if (bh === undefined) {
+        // Nothing else refers to a slice once it leaves the chain.
         slices.shift();
+        if (this.#spare.length < 4) this.#spare.push(s);
         continue;
       }
       const flags = bh.flags;
@@ -84,7 +92,9 @@ export class BhList {
   /** 0 if a runnable non-idle BH is queued, 10 ms if only idle ones, -1 otherwise. */
   timeoutNs(): number {
     let idle = false;
-    for (const list of [this.#pending, ...this.#slices]) {
+    const slices = this.#slices;
+    for (let j = -1; j < slices.length; j++) {
+      const list = j < 0 ? this.#pending : slices[j]!;
       for (let i = 0; i < list.length; i++) {
         const f = list[i]!.flags;
         if ((f & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {

@@ -51,6 +51,17 @@ describe('driven mode', () => {
     if (msg.wakeAheadNs > 20_000) expect(med(msg.late.auto)).toBeLessThan(med(msg.late[0]));
   }, 30_000);
 
+  it('a timer armed outside the dispatch (a Node timer callback) returns at once, whatever the polling time', async () => {
+    const w = new Worker(workerUrl, { workerData: { scenario: 'driven-mod-outside-dispatch' } });
+    const exited = once(w, 'exit');
+    const [msg] = (await once(w, 'message')) as [{ modMs: number; pollNs: number }];
+    // The polling time had grown past the timer's 12 ms: before the fix,
+    // mod() busy-polled until it (about 12 ms) inside the Node timer callback.
+    expect(msg.pollNs).toBeGreaterThan(12e6);
+    expect(msg.modMs).toBeLessThan(4);
+    await exited;
+  }, 30_000);
+
   it('terminate() stops a worker blocked in its driven loop', async () => {
     const w = new Worker(workerUrl, { workerData: { scenario: 'driven' } });
     const exited = once(w, 'exit');

@@ -386,6 +386,11 @@ export class AioContext {
   #carrySpare: FdRecord[] = [];
   /** Inside the driven loop's call into JS (#onAttachedReadable). */
   #inDriveCall = false;
+  /**
+   * Driven mode with polling: the native loop's next call starts with the
+   * busy-poll phase (see #prepareAttached).
+   */
+  #pollPending = false;
   /** Work is runnable at once: ask the driven loop to call again (see native drive_on_prepare). */
   #againRequested = false;
   #destroyPending = false;
@@ -1412,6 +1417,7 @@ export class AioContext {
     else native.pollStop(h);
     this.#driven = false;
     this.#drivenPollStart = -1;
+    this.#pollPending = false;
     for (const r of this.#carryReady) r.inReady = false;
     this.#carryReady.length = 0;
     if (this.#pollStarted) this.#pollSetStarted(false, []);
@@ -1428,7 +1434,7 @@ export class AioContext {
     this.#inDriveCall = this.#driven;
     this.#againRequested = false;
     try {
-      this.#dispatchAttached();
+      if (!this.#pollPending || this.#pollPhase()) this.#dispatchAttached();
     } finally {
       this.#inDriveCall = false;
     }
@@ -1476,16 +1482,46 @@ export class AioContext {
     }
   }
 
+  /**
+   * Driven mode's busy-poll phase, at the start of a call from the native
+   * loop. Returns whether to dispatch now (a poll callback found work, or
+   * work is runnable anyway); otherwise prepares the wait.
+   */
+  #pollPhase(): boolean {
+    this.#pollPending = false;
+    if (this.#drivenPoll()) return true;
+    if (Atomics.load(this.#control, NOTIFIED) !== 0 || this.#computeTimeout() === 0) return true;
+    this.#prepareWait();
+    return false;
+  }
+
   /** "prepare": take notifications by fd again and arm the timerfd for the next deadline. */
   #prepareAttached(): void {
     if (this.#pollHandle === null || this.#destroyed) return;
-    const c = this.#control;
     // Busy-poll only on the way back into the driven loop's wait: this also
     // runs inside timer.mod() and attach(), which must not spin.
-    if (this.#inDriveCall && this.#pollMaxNs !== 0 && this.#drivenPoll()) {
-      this.#updateRef();
-      return;
+    if (this.#inDriveCall && this.#pollMaxNs !== 0) {
+      if (this.#pollList.length > 0 && !this.#needWait()) {
+        // In the native loop's next call, not here: this dispatch's
+        // microtasks run in between (an async handler's continuation does
+        // not wait out the polling window), and work the poll finds is
+        // dispatched in that same call, without another native round.
+        this.#pollPending = true;
+        this.#againRequested = true;
+        return;
+      }
+      // No polling: this only leaves poll mode (with its final poll) and
+      // starts the block-time measurement.
+      if (this.#drivenPoll()) {
+        this.#againRequested = true;
+        return;
+      }
     }
+    this.#prepareWait();
+  }
+
+  #prepareWait(): void {
+    const c = this.#control;
     Atomics.or(c, NOTIFY_ME, 1);
     if (this.#rings.size > 0) this.#armRings();
     let timeout = this.#computeTimeout();
@@ -1520,9 +1556,8 @@ export class AioContext {
   /**
    * Driven mode, before blocking: busy-poll as aio_poll does (notifications
    * meanwhile only set `notified`, which the notifier's poll callback
-   * reports), then leave poll mode with its final poll. Returns true, after
-   * queueing the ready handlers and writing the notifier so the native loop
-   * comes straight back, if anything was found.
+   * reports), then leave poll mode with its final poll. Returns true, with
+   * the ready handlers queued for the next dispatch, if anything was found.
    */
   #drivenPoll(): boolean {
     this.#drivenPollStart = clockGetNs(this.#pollClock);
@@ -1536,9 +1571,7 @@ export class AioContext {
       }
     }
     if (ready.length === 0 && this.#pollStarted) this.#pollSetStarted(false, ready);
-    if (ready.length === 0) return false;
-    this.#wakeSelf();
-    return true;
+    return ready.length > 0;
   }
 
   /**

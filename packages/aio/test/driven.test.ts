@@ -62,6 +62,17 @@ describe('driven mode', () => {
     await exited;
   }, 30_000);
 
+  it('microtasks queued by a handler run before the busy-poll phase, not after it', async () => {
+    const w = new Worker(workerUrl, { workerData: { scenario: 'driven-microtask-while-polling' } });
+    const exited = once(w, 'exit');
+    const [msg] = (await once(w, 'message')) as [{ delayMs: number; pollNs: number }];
+    // Nothing else arrives, so a poll phase run before the microtasks would
+    // last its whole window (over 12 ms here) before they ran.
+    expect(msg.pollNs).toBeGreaterThan(12e6);
+    expect(msg.delayMs).toBeLessThan(4);
+    await exited;
+  }, 30_000);
+
   it('terminate() stops a worker blocked in its driven loop', async () => {
     const w = new Worker(workerUrl, { workerData: { scenario: 'driven' } });
     const exited = once(w, 'exit');

@@ -11,7 +11,8 @@
  * 3. every `-object` is parsed, in order (`TYPE,help` and `help` print to
  *    stdout and exit 0), then every object is created, in order, as
  *    qemu-system does;
- * 4. the QMP sockets are created;
+ * 4. the QMP sockets are created (without any `-qmp`, loopd stops here
+ *    with an error: it has nothing else to serve);
  * 5. loopd serves until `quit`, SIGINT or SIGTERM, then closes the
  *    sockets (unix socket files removed) and exits 0.
  *
@@ -142,22 +143,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const given of commandLine.objects) {
     try {
       const result = parseObjectOption(given.arg);
+      // QEMU warns about short-form booleans while it parses, so before
+      // it prints a help text too (`help,foo`).
+      printWarnings(given.location, result.warnings);
       if (result.kind === 'help') {
         process.stdout.write(result.text);
         return 0;
       }
-      printWarnings(given.location, result.warnings);
       parsed.push({ given, options: result.options });
     } catch (err) {
       printWarnings(given.location, warningsOf(err));
       report(phaseOf(err) === 'create' ? undefined : given.location, messageOf(err), hintOf(err));
       return 1;
     }
-  }
-
-  if (commandLine.qmp.length === 0) {
-    report(undefined, 'no QMP monitor: add -qmp unix:PATH or -qmp tcp:[HOST]:PORT (or run loopd without arguments)');
-    return 1;
   }
 
   for (const { given, options } of parsed) {
@@ -167,6 +165,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       report(phaseOf(err) === 'parse' ? given.location : undefined, messageOf(err), hintOf(err));
       return 1;
     }
+  }
+
+  // Only after the objects: qemu-system needs no monitor, so an -object
+  // that fails to create is reported as QEMU reports it even without -qmp.
+  if (commandLine.qmp.length === 0) {
+    report(undefined, 'no QMP monitor: add -qmp unix:PATH or -qmp tcp:[HOST]:PORT (or run loopd without arguments)');
+    return 1;
   }
 
   for (const qmp of commandLine.qmp) {

@@ -118,6 +118,21 @@ describe('/cli/errors', () => {
     expect((await daemon.exited).code).toBe(0);
   });
 
+  it('warns about a short-form boolean before it prints help, as QEMU does', async () => {
+    const r = await runCli(withPlugin('-object', 'help,foo'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("loopd: -object help,foo: warning: short-form boolean option 'foo' deprecated\nPlease use foo=on instead\n");
+    expect(r.stdout).toMatch(/^List of user creatable objects:\n/);
+  });
+
+  it('without -qmp, still reports an object that fails to create as QEMU does', async () => {
+    const r = await runCli(['-object', 'iothread,id=io0,poll-max-ns=-1']);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'loopd: poll-max-ns value must be in range [0, 9223372036854775807]\n' });
+    const ok = await runCli(['-object', 'iothread,id=io0']);
+    expect(ok.code).toBe(1);
+    expect(ok.stderr).toMatch(/^loopd: no QMP monitor: /);
+  });
+
   it('creates the QMP socket only after every object succeeded', async () => {
     const sock = join(tempDir(), 'qmp.sock');
     const r = await runCli([

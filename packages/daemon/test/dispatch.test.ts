@@ -56,6 +56,33 @@ describe('/dispatch/arguments', () => {
     expect(argError(s, '{"enable": ["x"]}')).toBe("Parameter 'null' does not accept value 'x'");
     expect(argError([{ name: 'e', type: { enum: ['a'] } }], '{"e": "b"}')).toBe("Parameter 'e' does not accept value 'b'");
   });
+
+  it('of several unexpected members names the one QEMU names, whatever the input order', () => {
+    // Recorded from qemu-system 7.2 (test/oracle/extra, 63-qmp-unexpected-arguments-order).
+    expect(argError([], '{"zzz": 1, "aaa": 2}')).toBe("Parameter 'zzz' is unexpected");
+    expect(argError([], '{"aaa": 2, "zzz": 1}')).toBe("Parameter 'zzz' is unexpected");
+    expect(argError([], '{"x": 3, "bar": 2, "foo": 1}')).toBe("Parameter 'bar' is unexpected");
+    expect(argError(schema, '{"zzz": 1, "path": "p", "aaa": 2}')).toBe("Parameter 'zzz' is unexpected");
+  });
+});
+
+describe('/dispatch/request', () => {
+  const session: QmpSession = { id: 0, mode: 'command', oob: false };
+
+  async function reply(text: string): Promise<string> {
+    return encodeReply(await dispatchRequest(parseJson(text), new QmpCommandTable(), { session, monitor: null }));
+  }
+
+  it('checks the members in QEMU\'s QDict order, not input order', async () => {
+    // Recorded from qemu-system 7.2 (test/oracle/extra, 61-qmp-request-members).
+    for (const text of ['{"arguments": [], "execute": 5}', '{"execute": 5, "arguments": []}']) {
+      expect(await reply(text)).toContain("QMP input member 'execute' must be a string");
+    }
+    for (const text of ['{"execute": 5, "bogus": 1}', '{"arguments": [], "bogus": 1}']) {
+      expect(await reply(text)).toContain("QMP input member 'bogus' is unexpected");
+    }
+    expect(await reply('{"zzz": 1, "aaa": 2, "execute": "x"}')).toContain("QMP input member 'aaa' is unexpected");
+  });
 });
 
 describe('/dispatch/table', () => {

@@ -65,6 +65,8 @@ export {
   type ObjectPropertyInfo,
   type ObjectTypeInfo,
 } from './introspect.js';
+export { ghashFirstKey, unexpectedMember } from './ghash-order.js';
+export { qdictOrder } from './qdict-order.js';
 export { JsonStreamReader, parseJson, type JsonReaderLimits, type JsonStreamItem } from './json-reader.js';
 export { formatJson } from './json-writer.js';
 export { QFloat, type JsonObject, type JsonValue } from './json-value.js';

@@ -26,6 +26,7 @@ import {
   QomError,
   UnknownObjectIdError,
 } from './errors.js';
+import { ghashFirstKey, unexpectedMember } from './ghash-order.js';
 import { parseJson } from './json-reader.js';
 import type { QomObject } from './object.js';
 import type { Property } from './property.js';
@@ -59,10 +60,14 @@ export interface ObjectOptions {
   readonly props: ReadonlyMap<string, PropertyValue>;
 }
 
-/** What parsing an `-object` string gives: options to create, or a help text to print. */
+/**
+ * What parsing an `-object` string gives: options to create, or a help text
+ * to print. Either way `warnings` are the deprecation lines the string
+ * raised (`help,foo` warns about `foo` before QEMU prints the list).
+ */
 export type ObjectOptionParse =
   | { readonly kind: 'options'; readonly options: ObjectOptions; readonly warnings: readonly string[] }
-  | { readonly kind: 'help'; readonly text: string };
+  | { readonly kind: 'help'; readonly text: string; readonly warnings: readonly string[] };
 
 function asParse<T>(fn: () => T): T {
   try {
@@ -117,16 +122,15 @@ export function objectOptionsFromJson(args: unknown): ObjectOptions {
     const id = input.id;
     if (typeof id !== 'string') throw new InvalidParameterError(`Invalid parameter type for 'id', expected: string`);
     const props = new Map<string, PropertyValue>();
-    const known = new Set(['qom-type', 'id']);
+    const visited = ['qom-type', 'id'];
     for (const prop of creatableProperties(klass)) {
-      known.add(prop.name);
+      visited.push(prop.name);
       if (!hasOwn(input, prop.name)) continue;
       const raw = input[prop.name];
       props.set(prop.name, prop.kind ? prop.kind.fromJson(prop.name, raw) : (raw as PropertyValue));
     }
-    for (const key of Object.keys(input)) {
-      if (!known.has(key)) throw new InvalidParameterError(`Parameter '${key}' is unexpected`);
-    }
+    const unexpected = unexpectedMember(Object.keys(input), visited);
+    if (unexpected !== undefined) throw new InvalidParameterError(`Parameter '${unexpected}' is unexpected`);
     return { qomType, id, props };
   });
 }
@@ -168,25 +172,31 @@ function objectOptionsFromOpts(parsed: QemuOptsParsed): ObjectOptionParse {
   for (const { key, value } of parsed.entries) values.set(key, value);
   const qomType = values.get('qom-type');
   if (qomType === undefined) throw new InvalidParameterError(`Parameter 'qom-type' is missing`);
-  if (qomType === 'help' || qomType === '?') return { kind: 'help', text: userCreatableListHelp() };
+  if (qomType === 'help' || qomType === '?') return { kind: 'help', text: userCreatableListHelp(), warnings: parsed.warnings };
   if (parsed.help) {
     const text = typePropertiesHelp(qomType);
-    if (text !== undefined) return { kind: 'help', text };
+    if (text !== undefined) return { kind: 'help', text, warnings: parsed.warnings };
   }
   const klass = creatableClass(qomType);
   if (!klass) throw qomTypeRejected(qomType);
   if (parsed.id === undefined) throw new InvalidParameterError(`Parameter 'id' is missing`);
   const props = new Map<string, PropertyValue>();
-  const known = new Set(['qom-type', 'id']);
+  const visited = ['qom-type', 'id'];
   for (const prop of creatableProperties(klass)) {
-    known.add(prop.name);
+    visited.push(prop.name);
     const text = values.get(prop.name);
     if (text === undefined) continue;
     if (!prop.kind) throw new InvalidParameterError(`Invalid parameter '${prop.name}'`);
     props.set(prop.name, prop.kind.fromString(prop.name, text));
   }
-  for (const key of values.keys()) {
-    if (!known.has(key)) throw new InvalidParameterError(`Invalid parameter '${key}'`);
+  // The opts visitor keeps the unvisited keys in a hash table filled in
+  // command-line order (first occurrences; `id` goes in last) and names the
+  // first one left in its order, so `foo=1,bar=2` may report either.
+  const known = new Set(visited);
+  const unknown = [...values.keys()].filter((key) => !known.has(key));
+  if (unknown.length === 1) throw new InvalidParameterError(`Invalid parameter '${unknown[0]}'`);
+  if (unknown.length > 1) {
+    throw new InvalidParameterError(`Invalid parameter '${ghashFirstKey([...values.keys(), 'id'], visited)}'`);
   }
   cmdlineIds.add(parsed.id);
   return { kind: 'options', options: { qomType, id: parsed.id, props }, warnings: parsed.warnings };
@@ -215,13 +225,16 @@ export async function userCreatableAddType(options: ObjectOptions): Promise<QomO
   }
   const klass = creatableClass(qomType);
   if (!klass) throw qomTypeRejected(qomType);
-  const container = objectGetObjectsRoot();
   const obj = objectNew(qomType);
   let reserved = false;
   try {
     for (const prop of qdictOrder(creatableProperties(klass), (p) => p.name)) {
       if (props.has(prop.name)) await prop.set(obj, props.get(prop.name)!);
     }
+    // Only now is `/objects` looked up (and so created): QEMU touches it
+    // when it adds the child, so a creation that fails on a property value
+    // leaves a fresh tree without `/objects`.
+    const container = objectGetObjectsRoot();
     if (pendingIds.has(id) || container.propertyFind(id)) throw duplicateId(id);
     pendingIds.add(id);
     reserved = true;

@@ -35,6 +35,18 @@ function children(): string[] {
 beforeAll(() => registerDummy());
 
 describe('object-add (JSON path)', () => {
+  it('of several unknown members names the one QEMU names (its hash table order)', async () => {
+    for (const args of [
+      { 'qom-type': 'dummy', id: 'u', zzz: 1, aaa: 2 },
+      { 'qom-type': 'dummy', id: 'u', aaa: 2, zzz: 1 },
+    ]) {
+      await expect(objectAdd(args)).rejects.toThrow("Parameter 'zzz' is unexpected");
+    }
+    for (const arg of ['dummy,id=u,zzz=1,aaa=2', 'dummy,id=u,aaa=2,zzz=1']) {
+      expect(() => parseObjectOption(arg)).toThrow("Invalid parameter 'zzz'");
+    }
+  });
+
   it('creates, lists, reads, sets and deletes an object', async () => {
     expect(await objectAdd({ 'qom-type': 'dummy', id: 'd1', bv: true, sv: 'hiss', av: 'platypus' })).toEqual({});
     const obj = objectResolvePath('/objects/d1').obj as DummyObject;
@@ -260,6 +272,7 @@ describe('-object strings', () => {
         '  fail-complete=<bool>\n' +
         '  size=<uint64>\n' +
         '  sv=<string>            - a string of no consequence\n',
+      warnings: [],
     });
     const list = await userCreatableProcessCmdline('help');
     expect(list.kind).toBe('help');

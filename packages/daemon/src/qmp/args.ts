@@ -7,7 +7,9 @@
  * a member of the wrong JSON type gives `Invalid parameter type for 'x',
  * expected: <type>`. Only after every declared member has been visited are
  * the leftovers reported, one of them: `Parameter 'x' is unexpected`. So a
- * missing or mistyped member always wins over an unexpected one.
+ * missing or mistyped member always wins over an unexpected one. Of several
+ * leftovers QEMU names the first in its hash table's order, which
+ * `unexpectedMember` (@loop/qom) replays.
  *
  * List elements are named `x[0]`, `x[1]`... in type errors; an enum value
  * that is not in the enum is reported without a name for list elements
@@ -15,7 +17,7 @@
  *
  * @qemu qapi/qobject-input-visitor.c, qapi/qapi-visit-core.c (input_type_enum)
  */
-import { QFloat, type JsonObject, type JsonValue } from '@loop/qom';
+import { QFloat, unexpectedMember, type JsonObject, type JsonValue } from '@loop/qom';
 import { ArgumentError } from '../errors.js';
 
 /**
@@ -138,9 +140,9 @@ export function checkArguments(schema: ArgSchema, args: JsonObject): JsonObject 
     }
     checkValue(args[spec.name]!, spec.type, spec.name, spec.name);
   }
-  const known = new Set(schema.map((s) => s.name));
-  for (const key of Object.keys(args)) {
-    if (!known.has(key)) throw new ArgumentError(`Parameter '${key}' is unexpected`);
-  }
+  // Of several unexpected members QEMU names the first left in its
+  // visitor's hash table, not the first in input order.
+  const unexpected = unexpectedMember(Object.keys(args), schema.map((s) => s.name));
+  if (unexpected !== undefined) throw new ArgumentError(`Parameter '${unexpected}' is unexpected`);
   return args;
 }

@@ -6,9 +6,10 @@
  * A request is checked in QEMU's order:
  *
  * 1. it must be a JSON object (`QMP input must be a JSON object`);
- * 2. each member, in input order: `execute` (and `exec-oob` once the client
- *    enabled the `oob` capability) must be a string and only one of them
- *    may be present, `arguments` must be an object, `id` may be anything,
+ * 2. each member, in QEMU's QDict order (qdict-order.ts in @loop/qom, not
+ *    input order): `execute` (and `exec-oob` once the client enabled the
+ *    `oob` capability) must be a string and only one of them may be
+ *    present, `arguments` must be an object, `id` may be anything,
  *    and every other member is unexpected (`QMP input member 'x' is
  *    unexpected`, which is also what `exec-oob` gets without the capability);
  * 3. `execute` must be present (`QMP input lacks member 'execute'`);
@@ -24,7 +25,7 @@
  *
  * @qemu qapi/qmp-dispatch.c (qmp_dispatch), monitor/qmp.c (monitor_qmp_dispatch)
  */
-import { formatJson, type JsonObject, type JsonValue, type QmpErrorClass } from '@loop/qom';
+import { formatJson, qdictOrder, type JsonObject, type JsonValue, type QmpErrorClass } from '@loop/qom';
 import { CommandNotFoundError, DaemonError, QmpInputError } from '../errors.js';
 import { checkArguments, isJsonObject, type ArgSchema } from './args.js';
 
@@ -238,7 +239,10 @@ export function errorReply(err: unknown, id?: JsonValue): QmpReply {
  */
 function checkRequest(request: JsonObject, allowOob: boolean): { command: string; oob: boolean } {
   let execKey: string | undefined;
-  for (const key of Object.keys(request)) {
+  // QEMU walks the members in its QDict's hash order, which decides the
+  // error when several are wrong (`{"arguments": [], "execute": 5}` is
+  // about `execute`).
+  for (const key of qdictOrder(Object.keys(request), (k) => k)) {
     const value = request[key];
     if (key === 'execute' || (key === 'exec-oob' && allowOob)) {
       if (typeof value !== 'string') throw new QmpInputError(`QMP input member '${key}' must be a string`);

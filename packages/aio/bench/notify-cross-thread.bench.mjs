@@ -8,7 +8,7 @@
 // is about RT/2. Read p50 ratios against the Atomics floor.
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { AioContext, thread } from '../dist/index.js';
+import { AioContext, scheduleRemoteBh, thread } from '../dist/index.js';
 import { line, summary, verdict } from './lib.mjs';
 
 const url = new URL('./notify-cross-thread.worker.mjs', import.meta.url);
@@ -69,7 +69,6 @@ async function remoteBh(mode, cpus) {
   const worker = new Worker(url, { workerData: { mode, pong: pong.token, cpu: cpus[1] } });
   const exited = once(worker, 'exit');
   const [{ ping, quit }] = await once(worker, 'message');
-  const { scheduleRemoteBh } = await import('../dist/index.js');
   await new Promise((r) => setTimeout(r, 20));
   const rt = [];
   for (let i = 1; i <= ROUNDS + WARM; i++) {
@@ -107,7 +106,6 @@ async function remoteBhPaced(maxNs, cpus) {
   const pong = ctx.remoteBhNew(() => got++);
   const worker = new Worker(url, { workerData: { mode: 'driven', maxNs, pong: pong.token, cpu: cpus[1] } });
   const [{ ping, quit }] = await once(worker, 'message');
-  const { scheduleRemoteBh } = await import('../dist/index.js');
   await new Promise((r) => setTimeout(r, 20));
   // Preallocated, and nothing allocated per round: a young-generation pause
   // on the main thread is a gap past poll-max-ns, which ends polling.

@@ -73,7 +73,8 @@ export class BhList {
       const s = slices[0]!;
       const bh = s.pop();
       if (bh === undefined) {
-        // Nothing else refers to a slice once it leaves the chain.
+        // Nothing refers to a slice once it leaves the chain (each round
+        // re-reads slices[0], so a nested pass may shift and reuse it).
         slices.shift();
         if (this.#spare.length < 4) this.#spare.push(s);
         continue;

@@ -8,6 +8,8 @@
 //   tput      100k no-op tasks at once on 2 threads: tasks/s, mean of 2 rounds after a first
 //             (cold-heap) round, which is reported too
 //   cpu       1k tasks of 1 ms busy-spin on 2 threads: wall ms (ideal 500)
+//   cpu-threads  the same, run by hand: where the CPU went (main thread, pool workers,
+//             other threads), time on a CPU and time waiting for one, ms (Linux)
 //   rss       RSS per idle worker: (RSS with 8 idle workers - RSS with 0) / 8, MiB
 //   idle      @loop only: first task after 2 s idle with min = max = 4, and with min = 0 (µs)
 // Prints one JSON line. Read ratios (run.mjs), not absolute numbers: on this
@@ -16,11 +18,25 @@ import { AioContext } from '@loop/aio';
 import { getThreadPool, defineTask } from '@loop/thread-pool';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const [lib, scenario] = process.argv.slice(2);
 const TASKS = new URL('../test/fixtures/tasks.mjs', import.meta.url);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, q) => a[Math.min(a.length - 1, Math.floor(a.length * q))];
+/** tid -> { run, wait } in ns for every thread of this process (Linux /proc schedstat). */
+function threadTimes() {
+  const m = new Map();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      m.set(Number(tid), { run, wait });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return m;
+}
 
 async function make(threads) {
   if (lib === 'floor') {
@@ -104,6 +120,34 @@ if (scenario === 'latency') {
   else await Promise.all(Array.from({ length: 1000 }, () => p.run('spin', 1)));
   out.wallMs = performance.now() - t;
   out.idealMs = 500;
+  await p.close();
+} else if (scenario === 'cpu-threads') {
+  // The cpu scenario once more, with where the CPU time went: per thread,
+  // time on a CPU and time runnable but waiting for one (schedstat), summed
+  // over three kinds of thread. Pool workers are the threads that ran for
+  // more than a quarter of the run; "other" is every other thread but the
+  // main one (V8's platform threads: optimising compiler, GC helpers).
+  const p = await make(2);
+  if (p.runAll === undefined) for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: 100 }, () => p.run('spin', 1)));
+  const before = threadTimes();
+  const t = performance.now();
+  if (p.runAll !== undefined) await p.runAll(1000);
+  else await Promise.all(Array.from({ length: 1000 }, () => p.run('spin', 1)));
+  out.wallMs = performance.now() - t;
+  const after = threadTimes();
+  const sum = { main: { runMs: 0, waitMs: 0 }, workers: { runMs: 0, waitMs: 0 }, other: { runMs: 0, waitMs: 0 } };
+  for (const [tid, a] of after) {
+    const b = before.get(tid) ?? { run: 0, wait: 0 };
+    const run = (a.run - b.run) / 1e6;
+    const kind = tid === process.pid ? 'main' : run > out.wallMs / 4 ? 'workers' : 'other';
+    sum[kind].runMs += run;
+    sum[kind].waitMs += (a.wait - b.wait) / 1e6;
+  }
+  for (const v of Object.values(sum)) {
+    v.runMs = Math.round(v.runMs * 10) / 10;
+    v.waitMs = Math.round(v.waitMs * 10) / 10;
+  }
+  Object.assign(out, sum);
   await p.close();
 } else if (scenario === 'rss') {
   const rss = () => process.memoryUsage.rss();

@@ -13,13 +13,25 @@ export const WORKER_POLL_MAX_NS_DEFAULT = 131_072;
 export const INLINE_BYTES_DEFAULT = 1024;
 /** Tasks handed to workers at once (slots of the shared table). */
 export const CAPACITY_DEFAULT = 4096;
+/** Longest wait of a result for the next short task of its worker, so both are reported with one wake-up. */
+export const COMPLETION_BATCH_US_DEFAULT = 2000;
 
 /** Options of {@link getThreadPool}, used when the pool is created. @since 0.1.0 */
 export interface ThreadPoolOptions {
   /** Idle time after which a worker above `min` exits; at least 1000 ms (default 10 000, QEMU's). */
   readonly idleTimeoutMs?: number;
-  /** `poll-max-ns` of each worker's AioContext (default 32768; 0 turns busy-polling off). */
+  /** `poll-max-ns` of each worker's AioContext (default 131072; 0 turns busy-polling off). */
   readonly workerPollMaxNs?: number;
+  /**
+   * Under load, a worker that already holds its next task may report a
+   * finished one together with that next one: one wake-up of the pool's
+   * thread for two results. Allowed while the pool's tasks average at most
+   * this many microseconds, and no result waits longer: a timer of the
+   * pool's thread (whole milliseconds, rounded up) takes any result that
+   * waited that long. 0: every result wakes the pool's thread at once, as
+   * QEMU's pool does. Default 2000; 0..1 000 000.
+   */
+  readonly completionBatchUs?: number;
   /** Passed to each `new Worker()`. */
   readonly resourceLimits?: ResourceLimits;
   /** Inline payload bytes per slot (default 1024, a multiple of 8 in 64..65536). */
@@ -32,6 +44,7 @@ export interface ThreadPoolOptions {
 export interface ResolvedOptions {
   readonly idleTimeoutMs: number;
   readonly workerPollMaxNs: number;
+  readonly completionBatchUs: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly inlineBytes: number;
   readonly capacity: number;
@@ -70,6 +83,7 @@ export function resolveOptions(o: ThreadPoolOptions = {}): ResolvedOptions {
   return {
     idleTimeoutMs: int(o.idleTimeoutMs, 'idleTimeoutMs', 1000, 2 ** 31 - 1, IDLE_TIMEOUT_MS_DEFAULT),
     workerPollMaxNs: int(o.workerPollMaxNs, 'workerPollMaxNs', 0, 2 ** 31 - 1, WORKER_POLL_MAX_NS_DEFAULT),
+    completionBatchUs: int(o.completionBatchUs, 'completionBatchUs', 0, 1_000_000, COMPLETION_BATCH_US_DEFAULT),
     resourceLimits: checkResourceLimits(o.resourceLimits),
     inlineBytes,
     capacity,

@@ -10,10 +10,11 @@
  * finished slots on one MPSC completion ring, which is a ring handler of
  * the owning context, so completions are delivered by the context's own
  * dispatch (QEMU's completion BH) and the pool thread polls for them exactly
- * where its context polls. A short pipeline per worker (deeper for short
- * tasks) keeps workers busy without a round trip per task; a task sitting
- * in a worker's ring is still "queued" and can be cancelled (slot states in
- * protocol.ts).
+ * where its context polls. A pipeline per worker (~5 ms of work) keeps
+ * workers busy without a round trip per task; a task sitting in a worker's
+ * ring is still "queued" and can be cancelled (slot states in protocol.ts)
+ * or moved to a worker that runs dry (#rebalance). Under load, workers
+ * report two short tasks per doorbell (#updateBatching, worker.ts).
  *
  * @module
  */
@@ -29,7 +30,9 @@ import { Histogram, type ThreadPoolStats } from './stats.js';
 import {
   ACTIVE,
   ARG_LEN,
+  BATCH_OK,
   CANCELLED,
+  CONTROL_WORDS,
   DISPATCH,
   DONE,
   EXIT_ITEM,
@@ -60,8 +63,14 @@ const WORKER_URL = new URL('../dist/worker.js', import.meta.url);
 /** Slots of each worker's submission ring (the pipeline depth is at most 1024). */
 const SUBMIT_RING_SLOTS = 2048;
 const MAX_DEPTH = 1024;
-/** Pipeline this many microseconds of work per worker (at least 2 tasks). */
-const PIPELINE_US = 1000;
+/**
+ * Pipeline this many microseconds of work per worker (at least 2 tasks):
+ * enough that a worker reports two short tasks per wake-up of the pool's
+ * thread (worker.ts, mayDefer) and never waits for a refill that a busy
+ * pool thread delivers late. A task stuck behind a long one is not stuck
+ * there: a worker that runs dry takes it over (#rebalance).
+ */
+const PIPELINE_US = 5000;
 
 /**
  * A task: an exported function of a module, `fn(arg, { signal })`, sync or
@@ -159,6 +168,28 @@ function checkTask(t: { readonly module: string | URL; readonly name: string }):
 
 const now = (): number => clockGetNs(ClockType.REALTIME);
 
+const noop = (): void => {};
+
+/** Holds a revoked task's old slot until its worker acknowledges it (same shape as a Task). */
+function standIn(t: Task): Task {
+  return {
+    fnId: t.fnId,
+    arg: undefined,
+    buf: null,
+    code: 0,
+    transfer: undefined,
+    resolve: noop,
+    reject: noop,
+    signal: undefined,
+    onAbort: null,
+    slot: t.slot,
+    dispatch: t.dispatch,
+    worker: t.worker,
+    tSubmit: t.tSubmit,
+    settled: true,
+  };
+}
+
 // One executor for every submit(): a closure per call would be one more
 // allocation on the hottest path (100k pending tasks are 100k promises).
 let capturedResolve: ((v: unknown) => void) | null = null;
@@ -252,6 +283,8 @@ export class ThreadPool {
     }
     ws.length = 0;
   };
+  /** Words shared with every worker (protocol.ts: BATCH_OK). */
+  readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   #spinPending = false;
   #spinNs = 0;
   #waitStart = 0;
@@ -542,6 +575,8 @@ export class ThreadPool {
       complete: this.#complete.data,
       port: port2,
       pollMaxNs: this.#opts.workerPollMaxNs,
+      control: this.#control.buffer as SharedArrayBuffer,
+      completionBatchNs: this.#opts.completionBatchUs * 1000,
     };
     const worker = new Worker(WORKER_URL, {
       workerData: init,
@@ -709,6 +744,83 @@ export class ThreadPool {
     return true;
   }
 
+  /**
+   * Lets workers report two short tasks per doorbell (worker.ts, mayDefer)
+   * while two or more of them are busy: a held result is then taken at the
+   * next wake-up by another worker's result, if its own next task has not
+   * ended first. Called after every batch of completions.
+   */
+  #updateBatching(): void {
+    let allow = 0;
+    if (this.#opts.completionBatchUs > 0 && this.#closing === null && this.#dispatched > 1) {
+      let busy = 0;
+      for (const w of this.#workers) if (w.inflight.length > 0 && ++busy === 2) break;
+      if (busy === 2) allow = 1;
+    }
+    if (this.#control[BATCH_OK] === allow) return;
+    Atomics.store(this.#control, BATCH_OK, allow);
+    // A worker that read 1 before this store has its result in the ring
+    // already (it writes the item, then reads the flag): take it now.
+    if (allow === 0) this.#drainCompletions();
+  }
+
+  /**
+   * When the queue is empty and a worker has run dry, moves tasks that wait
+   * in other workers' rings to it: each is revoked with the compare-exchange
+   * of a cancel (QUEUED to CANCELLED, so one that has just started stays
+   * where it is) and queued again at the head. Its old slot stays in use,
+   * held by a settled stand-in, until the old worker acknowledges it. From a
+   * worker that is running a task, the idle workers' share of its queued
+   * ones, rounded up (a task behind a running one of unknown length is worth
+   * moving); from one that has not started yet, rounded down. Tasks with a
+   * transfer list stay (their objects were moved to the first worker).
+   */
+  #rebalance(): void {
+    if (this.#qHead < this.#queue.length) return;
+    let idle = 0;
+    for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) idle++;
+    if (idle === 0) return;
+    const meta = this.#meta;
+    const moved: Task[] = [];
+    for (const w of this.#workers) {
+      const inflight = w.inflight;
+      // From the tail: the queued tasks that may move, back to the one it runs.
+      const movable: number[] = [];
+      let running = false;
+      for (let i = inflight.length - 1; i >= 0; i--) {
+        const t = inflight[i]!;
+        const state = Atomics.load(meta, t.slot * META_WORDS + STATE);
+        if (state === QUEUED && !t.settled) {
+          if (t.transfer === undefined) movable.push(i);
+        } else if (state !== CANCELLED) {
+          // Running, or done and not yet taken. (CANCELLED: a stand-in or
+          // an aborted task that its worker has not acknowledged yet.)
+          running = state === ACTIVE;
+          break;
+        }
+      }
+      if (movable.length === 0) continue;
+      const share = (movable.length * idle) / (idle + 1);
+      const take = running ? Math.ceil(share) : Math.floor(share);
+      for (let j = 0; j < take; j++) {
+        const i = movable[j]!;
+        const t = inflight[i]!;
+        if (Atomics.compareExchange(meta, t.slot * META_WORDS + STATE, QUEUED, CANCELLED) !== QUEUED) break;
+        const stand = standIn(t);
+        inflight[i] = stand;
+        this.#slots[t.slot] = stand;
+        t.slot = -1;
+        t.worker = null;
+        moved.push(t);
+      }
+    }
+    if (moved.length === 0) return;
+    // Oldest first, ahead of anything queued later.
+    moved.sort((a, b) => a.tSubmit - b.tSubmit);
+    this.#queue.splice(this.#qHead, 0, ...moved);
+    this.#pump();
+  }
+
   #abort(t: Task): void {
     // The listener was added with { once: true } and has just fired: removing
     // it again in #settle is a search of the signal's listeners (with 40k
@@ -770,8 +882,10 @@ export class ThreadPool {
     }
     if (this.#closing === null) {
       this.#pump();
+      this.#rebalance();
       this.#publish();
     }
+    this.#updateBatching();
     if (this.#dispatched === 0) {
       // The ring handler keeps an attached context (and so the process)
       // alive: drop it once the pool is idle, but not between two tasks of

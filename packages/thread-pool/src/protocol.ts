@@ -93,6 +93,15 @@ export function readFast(code: number, f64: Float64Array, at: number): unknown {
       return undefined;
   }
 }
+/** Int32 words of the pool's control area. */
+export const CONTROL_WORDS = 1;
+/**
+ * 1 while workers may hold a completion's doorbell until their next task
+ * ends: two or more workers are busy, so the pool's thread keeps being
+ * woken; 0 otherwise (the pool stores 0, then takes what is in the ring).
+ */
+export const BATCH_OK = 0;
+
 /** A submission-ring item asking the worker to exit. */
 export const EXIT_ITEM = -1;
 
@@ -112,6 +121,10 @@ export interface WorkerInit {
   readonly complete: import('@loop/aio').RingData;
   readonly port: import('node:worker_threads').MessagePort;
   readonly pollMaxNs: number;
+  /** The pool's control words (CONTROL_WORDS Int32). */
+  readonly control: SharedArrayBuffer;
+  /** options.completionBatchUs in ns (0: a doorbell per completion). */
+  readonly completionBatchNs: number;
 }
 
 /** A payload message on the per-worker port. */

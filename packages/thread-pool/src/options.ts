@@ -25,11 +25,13 @@ export interface ThreadPoolOptions {
   /**
    * Under load, a worker that already holds its next task may report a
    * finished one together with that next one: one wake-up of the pool's
-   * thread for two results. Allowed while the pool's tasks average at most
-   * this many microseconds, and no result waits longer: a timer of the
-   * pool's thread (whole milliseconds, rounded up) takes any result that
-   * waited that long. 0: every result wakes the pool's thread at once, as
-   * QEMU's pool does. Default 2000; 0..1 000 000.
+   * thread for two results. Only if each of the last 16 to 32 runs of the
+   * next task's function took at most this many microseconds, and while
+   * another worker is busy (its results wake the pool's thread, which takes
+   * the held one too); so a result waits at most about one such task (see
+   * the README, "Completion batching", for the one exception). 0: every
+   * result wakes the pool's thread at once, as QEMU's pool does. Default
+   * 2000; 0..1 000 000.
    */
   readonly completionBatchUs?: number;
   /** Passed to each `new Worker()`. */

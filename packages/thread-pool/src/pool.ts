@@ -687,7 +687,10 @@ export class ThreadPool {
     let value: unknown = t.arg;
     if (define) {
       const def = this.#fnDefs[t.fnId]!;
-      value = [t.arg, def.module, def.name];
+      // From the bytes serialized at submit(), not from the caller's object,
+      // which may have changed since (a task moved by #rebalance is handed
+      // out a second time).
+      value = [buf !== null ? deserialize(buf) : t.arg, def.module, def.name];
       if (buf !== null) buf = serialize(value);
     }
     try {
@@ -772,8 +775,11 @@ export class ThreadPool {
    * held by a settled stand-in, until the old worker acknowledges it. From a
    * worker that is running a task, the idle workers' share of its queued
    * ones, rounded up (a task behind a running one of unknown length is worth
-   * moving); from one that has not started yet, rounded down. Tasks with a
-   * transfer list stay (their objects were moved to the first worker).
+   * moving); from one that has not started yet, rounded down. Only tasks
+   * whose argument travels in the slot move (a fast value, or bytes
+   * serialized at submit()): one posted on the first worker's port was
+   * cloned (or its transfer list moved) at hand-out, and handing it out again
+   * would clone the caller's object a second time.
    */
   #rebalance(): void {
     if (this.#qHead < this.#queue.length) return;
@@ -791,7 +797,7 @@ export class ThreadPool {
         const t = inflight[i]!;
         const state = Atomics.load(meta, t.slot * META_WORDS + STATE);
         if (state === QUEUED && !t.settled) {
-          if (t.transfer === undefined) movable.push(i);
+          if (this.#inlineArg(t)) movable.push(i);
         } else if (state !== CANCELLED) {
           // Running, or done and not yet taken. (CANCELLED: a stand-in or
           // an aborted task that its worker has not acknowledged yet.)
@@ -819,6 +825,10 @@ export class ThreadPool {
     moved.sort((a, b) => a.tSubmit - b.tSubmit);
     this.#queue.splice(this.#qHead, 0, ...moved);
     this.#pump();
+  }
+
+  #inlineArg(t: Task): boolean {
+    return t.transfer === undefined && (t.code !== 0 || (t.buf !== null && t.buf.length <= this.#opts.inlineBytes));
   }
 
   #abort(t: Task): void {
@@ -913,8 +923,12 @@ export class ThreadPool {
     const state = Atomics.load(meta, m + STATE);
     if (state !== DONE && state !== CANCELLED) return;
     const w = t.worker!;
-    w.ran = true;
-    this.#startFailures = 0;
+    if (state === DONE) {
+      // Only a task run proves the worker started (a slot cancelled here,
+      // e.g. a stand-in found at its exit, does not).
+      w.ran = true;
+      this.#startFailures = 0;
+    }
     if (w.inflight[0] === t) w.inflight.shift();
     else {
       const k = w.inflight.indexOf(t);

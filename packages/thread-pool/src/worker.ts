@@ -295,7 +295,10 @@ function runPending(): void {
           times[slot * TIME_WORDS + T_START] = nowNs();
           run(slot, f, arg);
         },
-        (e) => settle(slot, RESULT_ERROR, e),
+        (e) => {
+          times[slot * TIME_WORDS + T_START] = nowNs();
+          settle(slot, RESULT_ERROR, e);
+        },
       );
       return;
     }

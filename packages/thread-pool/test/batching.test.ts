@@ -53,10 +53,13 @@ describe('completion batching (completionBatchUs)', () => {
       const p = getThreadPool(ctx, options);
       try {
         await history(p, 'spin', 1);
-        const before = nativeCounters().processEventfdWrites;
+        // Doorbells the workers ring: every eventfd write of the process
+        // but this thread's (which rings the workers' submission rings).
+        const before = nativeCounters();
         const results = await Promise.all(Array.from({ length: 200 }, () => p.submit(task<number, number>('spin'), 1)));
         expect(results.every((r) => r === 1)).toBe(true);
-        return nativeCounters().processEventfdWrites - before;
+        const after = nativeCounters();
+        return after.processEventfdWrites - before.processEventfdWrites - (after.eventfdWrites - before.eventfdWrites);
       } finally {
         await p.close();
         ctx.destroy();
@@ -67,14 +70,17 @@ describe('completion batching (completionBatchUs)', () => {
     // Without batching about one doorbell per task (fewer when the pool's
     // thread happens to be awake); with it about half as many.
     expect(off).toBeGreaterThan(120);
-    expect(on).toBeLessThan(off * 0.75);
+    expect(on).toBeLessThan(off * 0.8);
   });
 
   it('a result does not wait for a next task whose function has no short run history', async () => {
     const p = setup(2, 2);
     // Loaded in both workers (a first use would let the worker return to
-    // its loop, and ring, while the module loads), but 5 ms a run.
+    // its loop, and ring, while the module loads), but 5 ms a run; then
+    // short tasks, so the pool's pipeline is deep enough for `b` to go into
+    // W0's ring at once (it holds ~5 ms of the pool's average run time).
     await history(p, 'busyForTid', 5, 2);
+    await history(p, 'noop', undefined, 20);
     const h = await twoInHand(p, ['busyForTid', 400]);
     try {
       await h.releaseW0();
@@ -88,6 +94,8 @@ describe('completion batching (completionBatchUs)', () => {
     }
   });
 
+  // (The held result reaches the pool through the completion ring, which the
+  // pool drains when a worker exits.)
   it('a result held for the next task is delivered when that task kills its worker', async () => {
     const p = setup(2, 2);
     await history(p, 'maybeExit', 1);
@@ -112,11 +120,12 @@ describe('rebalancing', () => {
     const p = setup(2, 2);
     await p.submit(task('noop'));
     const f = new Flags();
-    const runs = new SharedArrayBuffer(4 * 8);
     const blocked = p.submit(task('waitFlag'), f.arg(0)); // W0
     const other = p.submit(task('waitFlag'), f.arg(1)); // W1
-    // Spread over both rings (least loaded first): two of them wait behind the blocked task.
-    const queued = [0, 1, 2, 3].map((i) => p.submit(task<unknown, number>('countRun'), { sab: runs, i }));
+    // Spread over both rings (least loaded first): two of them wait behind
+    // the blocked task. (Arguments that travel in the slot: one posted on a
+    // worker's port stays with that worker.)
+    const queued = [0, 1, 2, 3].map((i) => p.submit(task<number, number>('echo'), i));
     try {
       f.release(1);
       await other;
@@ -128,10 +137,35 @@ describe('rebalancing', () => {
       f.release(0);
       await blocked;
     }
-    // The revoked slots were acknowledged by W0: nothing in flight, nothing ran twice.
+    // The revoked slots were acknowledged by W0 (a slot run there too would
+    // count as one more completion): nothing in flight, nothing ran twice.
     await p.submit(task('noop'));
-    expect(Array.from(new Int32Array(runs).subarray(0, 4))).toEqual([1, 1, 1, 1]);
+    await until(() => p.stats.idle === 2, 1000);
     expect(p.stats).toMatchObject({ running: 0, queued: 0, completed: 8, cancelled: 0 });
+  });
+});
+
+describe('rebalancing keeps', () => {
+  it('a task whose argument went on its worker\'s port with that worker', async () => {
+    const p = setup(2, 2, { inlineBytes: 256 });
+    await p.submit(task('noop'));
+    const f = new Flags();
+    const blocked = p.submit(task('waitFlag'), f.arg(0)); // W0
+    const other = p.submit(task('waitFlag'), f.arg(1)); // W1
+    const big = 'x'.repeat(1000); // over inlineBytes: posted on the port at hand-out
+    const onPort = p.submit(task<string, string>('echo'), big).then((v) => v.length); // tie: W0
+    let settled = false;
+    void onPort.then(() => (settled = true));
+    try {
+      f.release(1);
+      await other; // W1 runs dry: nothing it may take
+      await sleep(100);
+      expect(settled).toBe(false);
+    } finally {
+      f.release(0);
+      await blocked;
+    }
+    expect(await onPort).toBe(1000);
   });
 });
 

@@ -13,7 +13,7 @@ export const WORKER_POLL_MAX_NS_DEFAULT = 131_072;
 export const INLINE_BYTES_DEFAULT = 1024;
 /** Tasks handed to workers at once (slots of the shared table). */
 export const CAPACITY_DEFAULT = 4096;
-/** Longest recent run of a task function for a worker to report the result before it with the result of that task (one wake-up for both). */
+/** Default of completionBatchUs: a worker reports a result together with the next task's when that task's function ran at most this long (µs) in each recent run. */
 export const COMPLETION_BATCH_US_DEFAULT = 2000;
 
 /** Options of {@link getThreadPool}, used when the pool is created. @since 0.1.0 */

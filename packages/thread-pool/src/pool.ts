@@ -283,6 +283,8 @@ export class ThreadPool {
     }
     ws.length = 0;
   };
+  /** #rebalance's scratch: indexes into a worker's inflight list. */
+  readonly #movable: number[] = [];
   /** Words shared with every worker (protocol.ts: BATCH_OK). */
   readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   #spinPending = false;
@@ -783,15 +785,22 @@ export class ThreadPool {
    */
   #rebalance(): void {
     if (this.#qHead < this.#queue.length) return;
+    // Runs after every batch of completions: no allocation unless a task moves.
     let idle = 0;
-    for (const w of this.#workers) if (!w.retiring && w.inflight.length === 0) idle++;
-    if (idle === 0) return;
+    let loaded = 0;
+    for (const w of this.#workers) {
+      if (w.inflight.length > 1) loaded++;
+      else if (!w.retiring && w.inflight.length === 0) idle++;
+    }
+    if (idle === 0 || loaded === 0) return;
     const meta = this.#meta;
-    const moved: Task[] = [];
+    const movable = this.#movable;
+    let moved: Task[] | null = null;
     for (const w of this.#workers) {
       const inflight = w.inflight;
+      if (inflight.length < 2) continue;
       // From the tail: the queued tasks that may move, back to the one it runs.
-      const movable: number[] = [];
+      movable.length = 0;
       let running = false;
       for (let i = inflight.length - 1; i >= 0; i--) {
         const t = inflight[i]!;
@@ -817,10 +826,10 @@ export class ThreadPool {
         this.#slots[t.slot] = stand;
         t.slot = -1;
         t.worker = null;
-        moved.push(t);
+        (moved ??= []).push(t);
       }
     }
-    if (moved.length === 0) return;
+    if (moved === null) return;
     // Oldest first, ahead of anything queued later.
     moved.sort((a, b) => a.tSubmit - b.tSubmit);
     this.#queue.splice(this.#qHead, 0, ...moved);
